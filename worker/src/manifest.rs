@@ -1,0 +1,150 @@
+//! Function manifests: what a handler module says about itself.
+//!
+//! The *manifest* names a function (`id`, `version`) and describes it
+//! (`title`, `description`, `dataSchema`, `example`). A module carries it as
+//! the custom section `enschedule`; a module without one gets it from the
+//! uploader. Either way it is checked here before anything is stored.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The custom section a module's manifest lives in.
+pub const SECTION: &str = "enschedule";
+
+/// A function's manifest, in the JSON shape modules embed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Manifest {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "any_schema")]
+    pub data_schema: Value,
+    #[serde(default)]
+    pub example: Value,
+}
+
+fn any_schema() -> Value {
+    Value::Object(Default::default())
+}
+
+/// Why a module or its manifest was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("the file is not a WebAssembly module (it does not start with `\\0asm`)")]
+    NotWasm,
+    #[error("the file is not a valid WebAssembly module: {0}")]
+    InvalidWasm(String),
+    #[error("the module is a WebAssembly component; only WASI preview-1 modules run for now")]
+    Component,
+    #[error("the module has no `_start` export: build it as a WASI command")]
+    NoStart,
+    #[error("the `{SECTION}` section is not valid manifest JSON: {0}")]
+    SectionJson(String),
+    #[error("the module has no `{SECTION}` section, so its manifest must be given: {0} is missing")]
+    Missing(&'static str),
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
+}
+
+/// What a module holds, read without compiling it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModuleInfo {
+    /// The manifest from the `enschedule` section, if the module has one.
+    pub manifest: Option<Manifest>,
+}
+
+/// Reads a module's structure: is it a WASI command, and does it carry a
+/// manifest? The module is also fully validated, so nothing broken is stored.
+pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo, ManifestError> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err(ManifestError::NotWasm);
+    }
+    if wasmparser::Parser::is_component(bytes) {
+        return Err(ManifestError::Component);
+    }
+    wasmparser::Validator::new()
+        .validate_all(bytes)
+        .map_err(|e| ManifestError::InvalidWasm(e.to_string()))?;
+
+    let mut manifest = None;
+    let mut has_start = false;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| ManifestError::InvalidWasm(e.to_string()))? {
+            wasmparser::Payload::CustomSection(section) if section.name() == SECTION => {
+                let parsed: Manifest = serde_json::from_slice(section.data())
+                    .map_err(|e| ManifestError::SectionJson(e.to_string()))?;
+                manifest = Some(parsed);
+            }
+            wasmparser::Payload::ExportSection(exports) => {
+                for export in exports {
+                    let export = export.map_err(|e| ManifestError::InvalidWasm(e.to_string()))?;
+                    has_start |= export.name == "_start"
+                        && export.kind == wasmparser::ExternalKind::Func;
+                }
+            }
+            _ => {}
+        }
+    }
+    if !has_start {
+        return Err(ManifestError::NoStart);
+    }
+    Ok(ModuleInfo { manifest })
+}
+
+impl Manifest {
+    /// Checks every field: a usable id, a positive version, a title, a valid
+    /// JSON Schema, and an example that satisfies it.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        let invalid = |field, problem: &str| {
+            Err(ManifestError::Invalid { field, problem: problem.to_string() })
+        };
+        if self.id.is_empty() {
+            return invalid("id", "must not be empty");
+        }
+        if self.id.len() > 100
+            || !self.id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@/".contains(c))
+        {
+            return invalid(
+                "id",
+                "use at most 100 letters, digits and `-_.@/` (for example `send-email`)",
+            );
+        }
+        if self.version < 1 {
+            return invalid("version", "must be a whole number of at least 1");
+        }
+        if self.title.trim().is_empty() {
+            return invalid("title", "must not be empty");
+        }
+        let validator = jsonschema::validator_for(&self.data_schema).map_err(|e| {
+            ManifestError::Invalid { field: "dataSchema", problem: format!("not a valid JSON Schema: {e}") }
+        })?;
+        if let Some(problem) = first_violation(&validator, &self.example) {
+            return invalid("example", &format!("does not match dataSchema: {problem}"));
+        }
+        Ok(())
+    }
+}
+
+/// Checks `data` against a function's schema; the error says where and why.
+pub fn check_data(schema: &Value, data: &Value) -> Result<(), String> {
+    let validator = jsonschema::validator_for(schema)
+        .map_err(|e| format!("the function's dataSchema is not valid: {e}"))?;
+    match first_violation(&validator, data) {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
+}
+
+fn first_violation(validator: &jsonschema::Validator, data: &Value) -> Option<String> {
+    validator.iter_errors(data).next().map(|error| {
+        let path = error.instance_path.to_string();
+        if path.is_empty() {
+            error.to_string()
+        } else {
+            format!("at {path}: {error}")
+        }
+    })
+}

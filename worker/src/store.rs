@@ -1,0 +1,670 @@
+//! Storage: the only place that speaks SQL.
+//!
+//! Every query the engine needs is a method here, and database errors are
+//! mapped once, at this boundary, into [`StoreError`]. Instants are stored as
+//! milliseconds since the Unix epoch. The schema lives in
+//! `migrations/<dialect>/`; SQLite is the dialect implemented so far.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow};
+use sqlx::{Row, SqlitePool};
+
+use crate::manifest::Manifest;
+use crate::model::{
+    Function, LineStart, Output, Run, RunStatus, Schedule, ScheduleStatus, Stream, Timing, Trigger,
+};
+
+/// What can go wrong in storage, in the engine's terms.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where the SQLite database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqliteLocation {
+    Memory,
+    File(std::path::PathBuf),
+}
+
+/// The result of registering a function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registered {
+    Created,
+    /// The same module and manifest were already stored under that version.
+    Unchanged,
+}
+
+/// A run to be created.
+#[derive(Debug, Clone)]
+pub struct NewRun {
+    pub schedule_id: i64,
+    pub function_id: String,
+    pub function_version: i64,
+    pub data: Value,
+    pub trigger: Trigger,
+    pub scheduled_for: DateTime<Utc>,
+    pub attempt: i64,
+    pub due_at: DateTime<Utc>,
+    pub timeout_ms: i64,
+}
+
+/// How a run ended, as recorded.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub status: RunStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+    pub stdout: Output,
+    pub stderr: Output,
+}
+
+/// Which runs to list.
+#[derive(Debug, Clone, Default)]
+pub struct RunFilter {
+    pub schedule_id: Option<i64>,
+    pub status: Option<RunStatus>,
+    /// Runs with an id below this one (paging from the newest).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// The handle to the database. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+const RUN_COLUMNS: &str = "id, schedule_id, function_id, function_version, data, trigger, \
+     scheduled_for, attempt, status, timeout_ms, instance_id, started_at, finished_at, \
+     exit_code, error, created_at";
+
+const SCHEDULE_COLUMNS: &str = "id, function_id, function_version, title, description, data, \
+     timing_kind, cron_expression, run_at, timezone, timeout_ms, status, next_run_at, \
+     created_at, updated_at";
+
+const FUNCTION_COLUMNS: &str = "f.id, f.version, f.title, f.description, f.data_schema, \
+     f.example, f.module_hash, m.size, f.created_at";
+
+impl Store {
+    /// Opens (creating if needed) a SQLite database and brings its schema up
+    /// to date.
+    pub async fn open_sqlite(location: &SqliteLocation) -> Result<Store> {
+        let options = match location {
+            SqliteLocation::Memory => SqliteConnectOptions::from_str("sqlite::memory:")?,
+            SqliteLocation::File(path) => SqliteConnectOptions::new()
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal),
+        }
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+
+        // An in-memory database exists once per connection: keep exactly one,
+        // forever. A file gets a small pool; SQLite serialises the writers.
+        let pool = match location {
+            SqliteLocation::Memory => SqlitePoolOptions::new()
+                .min_connections(1)
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None),
+            SqliteLocation::File(_) => SqlitePoolOptions::new().max_connections(8),
+        }
+        .connect_with(options)
+        .await?;
+
+        let store = Store { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Applies the migrations not applied yet.
+    pub async fn migrate(&self) -> Result<()> {
+        sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    // ----- functions -------------------------------------------------------
+
+    /// Stores a module and its (already validated) manifest. The same module
+    /// and manifest again change nothing; anything different under an
+    /// existing `(id, version)` is a conflict.
+    pub async fn register_function(
+        &self,
+        manifest: &Manifest,
+        module: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Registered> {
+        let hash = module_hash(module);
+        let mut tx = self.pool.begin().await?;
+
+        let existing = sqlx::query(
+            "SELECT module_hash, title, description, data_schema, example FROM functions \
+             WHERE id = $1 AND version = $2",
+        )
+        .bind(&manifest.id)
+        .bind(manifest.version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = existing {
+            let same = row.try_get::<String, _>("module_hash")? == hash
+                && row.try_get::<String, _>("title")? == manifest.title
+                && row.try_get::<String, _>("description")? == manifest.description
+                && json(&row, "data_schema")? == manifest.data_schema
+                && json(&row, "example")? == manifest.example;
+            return if same {
+                Ok(Registered::Unchanged)
+            } else {
+                Err(StoreError::Conflict(format!(
+                    "function {} version {} already exists with a different module or manifest; \
+                     give the new one a higher version",
+                    manifest.id, manifest.version
+                )))
+            };
+        }
+
+        sqlx::query(
+            "INSERT INTO modules (hash, bytes, size, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(&hash)
+        .bind(module)
+        .bind(module.len() as i64)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO functions (id, version, title, description, data_schema, example, \
+             module_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&manifest.id)
+        .bind(manifest.version)
+        .bind(&manifest.title)
+        .bind(&manifest.description)
+        .bind(manifest.data_schema.to_string())
+        .bind(manifest.example.to_string())
+        .bind(&hash)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Registered::Created)
+    }
+
+    pub async fn list_functions(&self) -> Result<Vec<Function>> {
+        let sql = format!(
+            "SELECT {FUNCTION_COLUMNS} FROM functions f JOIN modules m ON m.hash = f.module_hash \
+             ORDER BY f.id, f.version DESC"
+        );
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(function_from_row).collect()
+    }
+
+    pub async fn get_function(&self, id: &str, version: i64) -> Result<Function> {
+        let sql = format!(
+            "SELECT {FUNCTION_COLUMNS} FROM functions f JOIN modules m ON m.hash = f.module_hash \
+             WHERE f.id = $1 AND f.version = $2"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("function {id} version {version}")))?;
+        function_from_row(&row)
+    }
+
+    pub async fn module_bytes(&self, hash: &str) -> Result<Vec<u8>> {
+        sqlx::query_scalar("SELECT bytes FROM modules WHERE hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("module {hash}")))
+    }
+
+    // ----- schedules -------------------------------------------------------
+
+    /// Stores a schedule whose timing the caller has checked, with its first
+    /// fire time.
+    pub async fn insert_schedule(&self, schedule: &Schedule) -> Result<i64> {
+        let (kind, expression, run_at) = timing_columns(&schedule.timing);
+        let id = sqlx::query_scalar(
+            "INSERT INTO schedules (function_id, function_version, title, description, data, \
+             timing_kind, cron_expression, run_at, timezone, timeout_ms, status, next_run_at, \
+             created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+        )
+        .bind(&schedule.function_id)
+        .bind(schedule.function_version)
+        .bind(&schedule.title)
+        .bind(&schedule.description)
+        .bind(schedule.data.to_string())
+        .bind(kind)
+        .bind(expression)
+        .bind(run_at)
+        .bind(&schedule.timezone)
+        .bind(schedule.timeout_ms)
+        .bind(schedule.status.as_str())
+        .bind(schedule.next_run_at.map(ms))
+        .bind(ms(schedule.created_at))
+        .bind(ms(schedule.updated_at))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn get_schedule(&self, id: i64) -> Result<Schedule> {
+        let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("schedule {id}")))?;
+        schedule_from_row(&row)
+    }
+
+    /// All schedules, newest first.
+    pub async fn list_schedules(&self) -> Result<Vec<Schedule>> {
+        let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM schedules ORDER BY id DESC");
+        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        rows.iter().map(schedule_from_row).collect()
+    }
+
+    /// Schedules of one function version.
+    pub async fn schedules_of_function(&self, id: &str, version: i64) -> Result<Vec<Schedule>> {
+        let sql = format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules \
+             WHERE function_id = $1 AND function_version = $2 ORDER BY id DESC"
+        );
+        let rows = sqlx::query(&sql).bind(id).bind(version).fetch_all(&self.pool).await?;
+        rows.iter().map(schedule_from_row).collect()
+    }
+
+    /// Active schedules whose next fire time has come, oldest first.
+    pub async fn due_schedules(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Schedule>> {
+        let sql = format!(
+            "SELECT {SCHEDULE_COLUMNS} FROM schedules \
+             WHERE status = 'active' AND next_run_at IS NOT NULL AND next_run_at <= $1 \
+             ORDER BY next_run_at LIMIT $2"
+        );
+        let rows = sqlx::query(&sql).bind(ms(now)).bind(limit).fetch_all(&self.pool).await?;
+        rows.iter().map(schedule_from_row).collect()
+    }
+
+    /// Turns a fire time into a run and moves the schedule on to its next
+    /// fire time, atomically. Returns the run's id, or `None` when another
+    /// instance already handled this fire time.
+    pub async fn fire(
+        &self,
+        schedule_id: i64,
+        fired: DateTime<Utc>,
+        next: Option<DateTime<Utc>>,
+        run: &NewRun,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let moved = sqlx::query(
+            "UPDATE schedules SET next_run_at = $1 \
+             WHERE id = $2 AND status = 'active' AND next_run_at = $3",
+        )
+        .bind(next.map(ms))
+        .bind(schedule_id)
+        .bind(ms(fired))
+        .execute(&mut *tx)
+        .await?;
+        if moved.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let id = insert_run(&mut tx, run, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn delete_schedule(&self, id: i64) -> Result<()> {
+        let deleted = sqlx::query("DELETE FROM schedules WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("schedule {id}")));
+        }
+        Ok(())
+    }
+
+    /// The earliest instant at which something becomes due: a schedule's next
+    /// fire time or a pending run's start.
+    pub async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let at: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(t) FROM (\
+               SELECT MIN(next_run_at) AS t FROM schedules WHERE status = 'active' \
+               UNION ALL SELECT MIN(due_at) AS t FROM runs WHERE status = 'pending')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(at.map(from_ms))
+    }
+
+    // ----- runs ------------------------------------------------------------
+
+    /// Creates a run; `None` when its fire time and attempt already have one.
+    pub async fn insert_run(&self, run: &NewRun, now: DateTime<Utc>) -> Result<Option<i64>> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_run(&mut tx, run, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Claims up to `limit` pending runs that are due, for `instance_id`, with
+    /// a lease until `lease_until`. One statement: SQLite runs it as a single
+    /// writer, so a run is never claimed twice.
+    pub async fn claim_runs(
+        &self,
+        instance_id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Run>> {
+        let sql = format!(
+            "UPDATE runs SET status = 'running', instance_id = $1, lease_until = $2, \
+             started_at = $3 \
+             WHERE id IN (SELECT id FROM runs WHERE status = 'pending' AND due_at <= $3 \
+                          ORDER BY due_at, id LIMIT $4) \
+             RETURNING {RUN_COLUMNS}"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(instance_id)
+            .bind(ms(lease_until))
+            .bind(ms(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut runs: Vec<Run> = rows.iter().map(run_from_row).collect::<Result<_>>()?;
+        runs.sort_by_key(|r| (r.scheduled_for, r.id));
+        Ok(runs)
+    }
+
+    /// Extends the lease of a run this instance holds.
+    pub async fn renew_lease(
+        &self,
+        run_id: i64,
+        instance_id: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let renewed = sqlx::query(
+            "UPDATE runs SET lease_until = $1 \
+             WHERE id = $2 AND instance_id = $3 AND status = 'running'",
+        )
+        .bind(ms(lease_until))
+        .bind(run_id)
+        .bind(instance_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    /// Marks running runs whose lease ran out as lost; returns their ids.
+    pub async fn sweep_lost_runs(&self, now: DateTime<Utc>) -> Result<Vec<i64>> {
+        let ids = sqlx::query_scalar(
+            "UPDATE runs SET status = 'lost', finished_at = $1, lease_until = NULL, \
+             error = 'the instance running it stopped renewing its lease' \
+             WHERE status = 'running' AND lease_until < $1 RETURNING id",
+        )
+        .bind(ms(now))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids)
+    }
+
+    /// Records how a run ended, with its output.
+    pub async fn finish_run(&self, run_id: i64, finished: &Finished) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE runs SET status = $1, started_at = $2, finished_at = $3, exit_code = $4, \
+             error = $5, lease_until = NULL WHERE id = $6",
+        )
+        .bind(finished.status.as_str())
+        .bind(ms(finished.started_at))
+        .bind(ms(finished.finished_at))
+        .bind(finished.exit_code)
+        .bind(&finished.error)
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        for (stream, output) in [(Stream::Stdout, &finished.stdout), (Stream::Stderr, &finished.stderr)]
+        {
+            let lines: Vec<(u64, i64)> =
+                output.lines.iter().map(|l| (l.offset, ms(l.at))).collect();
+            sqlx::query(
+                "INSERT INTO run_output (run_id, stream, bytes, lines, total_bytes, \
+                 omitted_bytes, omitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(run_id)
+            .bind(stream.as_str())
+            .bind(&output.bytes)
+            .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
+            .bind(output.total_bytes as i64)
+            .bind(output.omitted_bytes as i64)
+            .bind(output.omitted_at as i64)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_run(&self, id: i64) -> Result<Run> {
+        let sql = format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("run {id}")))?;
+        run_from_row(&row)
+    }
+
+    /// Runs, newest first.
+    pub async fn list_runs(&self, filter: &RunFilter) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs \
+             WHERE ($1 IS NULL OR schedule_id = $1) AND ($2 IS NULL OR status = $2) \
+               AND ($3 IS NULL OR id < $3) \
+             ORDER BY id DESC LIMIT $4"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(filter.schedule_id)
+            .bind(filter.status.map(RunStatus::as_str))
+            .bind(filter.before_id)
+            .bind(filter.limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Run counts per status.
+    pub async fn count_runs_by_status(&self) -> Result<Vec<(RunStatus, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM runs GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((run_status(&row.try_get::<String, _>("status")?)?, row.try_get("n")?)))
+            .collect()
+    }
+
+    /// One stream of a run's output; empty when the run has not ended.
+    pub async fn run_output(&self, run_id: i64, stream: Stream) -> Result<Output> {
+        let row = sqlx::query(
+            "SELECT bytes, lines, total_bytes, omitted_bytes, omitted_at FROM run_output \
+             WHERE run_id = $1 AND stream = $2",
+        )
+        .bind(run_id)
+        .bind(stream.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Output::default());
+        };
+        let lines: Vec<(u64, i64)> = serde_json::from_str(&row.try_get::<String, _>("lines")?)
+            .map_err(|e| StoreError::Corrupt(format!("line index of run {run_id}: {e}")))?;
+        Ok(Output {
+            bytes: row.try_get("bytes")?,
+            lines: lines.into_iter().map(|(offset, at)| LineStart { offset, at: from_ms(at) }).collect(),
+            total_bytes: row.try_get::<i64, _>("total_bytes")? as u64,
+            omitted_bytes: row.try_get::<i64, _>("omitted_bytes")? as u64,
+            omitted_at: row.try_get::<i64, _>("omitted_at")? as u64,
+        })
+    }
+}
+
+async fn insert_run(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    run: &NewRun,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>> {
+    let id = sqlx::query_scalar(
+        "INSERT INTO runs (schedule_id, function_id, function_version, data, trigger, \
+         scheduled_for, attempt, status, due_at, timeout_ms, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10) \
+         ON CONFLICT DO NOTHING RETURNING id",
+    )
+    .bind(run.schedule_id)
+    .bind(&run.function_id)
+    .bind(run.function_version)
+    .bind(run.data.to_string())
+    .bind(run.trigger.as_str())
+    .bind(ms(run.scheduled_for))
+    .bind(run.attempt)
+    .bind(ms(run.due_at))
+    .bind(run.timeout_ms)
+    .bind(ms(now))
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(id)
+}
+
+/// The content hash that names a module.
+pub fn module_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn ms(instant: DateTime<Utc>) -> i64 {
+    instant.timestamp_millis()
+}
+
+fn from_ms(millis: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(millis).unwrap_or_default()
+}
+
+fn json(row: &SqliteRow, column: &str) -> Result<Value> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn timing_columns(timing: &Timing) -> (&'static str, Option<&str>, Option<i64>) {
+    match timing {
+        Timing::Cron { expression } => ("cron", Some(expression), None),
+        Timing::Once { run_at } => ("once", None, Some(ms(*run_at))),
+        Timing::Manual => ("manual", None, None),
+    }
+}
+
+fn run_status(text: &str) -> Result<RunStatus> {
+    RunStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("run status `{text}`")))
+}
+
+fn function_from_row(row: &SqliteRow) -> Result<Function> {
+    Ok(Function {
+        id: row.try_get("id")?,
+        version: row.try_get("version")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        data_schema: json(row, "data_schema")?,
+        example: json(row, "example")?,
+        module_hash: row.try_get("module_hash")?,
+        module_size: row.try_get("size")?,
+        created_at: from_ms(row.try_get("created_at")?),
+    })
+}
+
+fn schedule_from_row(row: &SqliteRow) -> Result<Schedule> {
+    let id: i64 = row.try_get("id")?;
+    let timing = match row.try_get::<String, _>("timing_kind")?.as_str() {
+        "cron" => Timing::Cron { expression: row.try_get("cron_expression")? },
+        "once" => Timing::Once { run_at: from_ms(row.try_get("run_at")?) },
+        "manual" => Timing::Manual,
+        other => return Err(StoreError::Corrupt(format!("schedule {id} timing `{other}`"))),
+    };
+    let status = match row.try_get::<String, _>("status")?.as_str() {
+        "active" => ScheduleStatus::Active,
+        "paused" => ScheduleStatus::Paused,
+        other => return Err(StoreError::Corrupt(format!("schedule {id} status `{other}`"))),
+    };
+    Ok(Schedule {
+        id,
+        function_id: row.try_get("function_id")?,
+        function_version: row.try_get("function_version")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        data: json(row, "data")?,
+        timing,
+        timezone: row.try_get("timezone")?,
+        timeout_ms: row.try_get("timeout_ms")?,
+        status,
+        next_run_at: row.try_get::<Option<i64>, _>("next_run_at")?.map(from_ms),
+        created_at: from_ms(row.try_get("created_at")?),
+        updated_at: from_ms(row.try_get("updated_at")?),
+    })
+}
+
+fn run_from_row(row: &SqliteRow) -> Result<Run> {
+    let id: i64 = row.try_get("id")?;
+    let trigger: String = row.try_get("trigger")?;
+    Ok(Run {
+        id,
+        schedule_id: row.try_get("schedule_id")?,
+        function_id: row.try_get("function_id")?,
+        function_version: row.try_get("function_version")?,
+        data: json(row, "data")?,
+        trigger: Trigger::parse(&trigger)
+            .ok_or_else(|| StoreError::Corrupt(format!("run {id} trigger `{trigger}`")))?,
+        scheduled_for: from_ms(row.try_get("scheduled_for")?),
+        attempt: row.try_get("attempt")?,
+        status: run_status(&row.try_get::<String, _>("status")?)?,
+        timeout_ms: row.try_get("timeout_ms")?,
+        instance_id: row.try_get("instance_id")?,
+        started_at: row.try_get::<Option<i64>, _>("started_at")?.map(from_ms),
+        finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(from_ms),
+        exit_code: row.try_get("exit_code")?,
+        error: row.try_get("error")?,
+        created_at: from_ms(row.try_get("created_at")?),
+    })
+}
+
+/// Opens the database file inside `dir`, the default location.
+pub fn default_sqlite_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("enschedule.sqlite")
+}

@@ -1,0 +1,45 @@
+//! Shared set-up: handler modules, a store in memory, an engine on a manual clock.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use worker::runtime::Runtime;
+use worker::store::SqliteLocation;
+use worker::{Engine, EngineOptions, ManualClock, Store};
+
+/// A handler module built by `scripts/build-handlers.sh`.
+pub fn handler(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../handlers/dist")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("{}: {e}; build the handlers first (scripts/build-handlers.sh)", path.display())
+    })
+}
+
+pub fn at(text: &str) -> DateTime<Utc> {
+    text.parse().expect("an RFC 3339 instant")
+}
+
+pub fn rfc3339(instant: DateTime<Utc>) -> String {
+    instant.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+pub struct TestEngine {
+    pub engine: Engine,
+    pub clock: Arc<ManualClock>,
+}
+
+/// An engine on a fresh in-memory database, its clock stopped at `start`,
+/// with `log-job` and `probe` registered.
+pub async fn engine_at(start: &str) -> TestEngine {
+    let store = Store::open_sqlite(&SqliteLocation::Memory).await.expect("in-memory store");
+    let runtime = Runtime::new(None, 4).expect("runtime");
+    let clock = Arc::new(ManualClock::new(at(start)));
+    let engine = Engine::new(store, runtime, clock.clone(), EngineOptions::default());
+    for name in ["log-job", "probe"] {
+        engine.register_module(&handler(name), None).await.expect("bundled handler registers");
+    }
+    TestEngine { engine, clock }
+}
