@@ -1,0 +1,41 @@
+# The two commands: `make run` serves the dashboard, `make test` runs every test.
+# Both set up what they need first (and skip what is already there).
+
+# Builds and tools live outside the clone, so fresh clones reuse them.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/enschedule/target
+export ENSCHEDULE_TOOLS ?= $(HOME)/.cache/enschedule/tools
+
+.PHONY: run test setup handlers site release check lint unit e2e
+
+## Set up, build, and serve the dashboard on http://localhost:3000 (SQLite in ./data).
+run: setup site
+	target/bin/enschedule serve
+
+## Set up, then run every check and test: format, lints, unit and integration, browser.
+test: check unit e2e
+
+setup:
+	scripts/setup.sh
+
+handlers:
+	scripts/build-handlers.sh
+
+## The dashboard bundle and the server binary (debug), as target/bin/enschedule.
+site:
+	scripts/build-site.sh
+
+## An optimised build of the same.
+release: setup
+	scripts/build-site.sh --release
+
+check: setup handlers
+	cargo fmt --all --check
+	cargo clippy -p worker -p app -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit: setup handlers
+	cargo test -p worker -p app -p server
+
+e2e: site
+	scripts/setup.sh --test
+	cd end2end && npm test

@@ -1,0 +1,71 @@
+//! The error every server function returns: a message fit for the page.
+
+use serde::{Deserialize, Serialize};
+use server_fn::codec::JsonEncoding;
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The request broke a rule; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// Our own failure; the details are in the server's log, not here.
+    #[error("the server could not complete the request; its log has the details")]
+    Internal,
+    /// The call did not reach the server function, or its answer did not
+    /// come back.
+    #[error("{0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use worker::StoreError;
+    use worker::queue::EngineError;
+
+    use super::AppError;
+
+    impl From<StoreError> for AppError {
+        fn from(error: StoreError) -> Self {
+            match error {
+                StoreError::NotFound(what) => AppError::NotFound(format!("{what} not found")),
+                StoreError::Conflict(message) => AppError::Conflict(message),
+                other => {
+                    tracing::error!(error = %other, "storage failed");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+
+    impl From<EngineError> for AppError {
+        fn from(error: EngineError) -> Self {
+            match error {
+                EngineError::Store(store) => store.into(),
+                EngineError::Runtime(runtime) => AppError::Invalid(runtime.to_string()),
+                other => AppError::Invalid(other.to_string()),
+            }
+        }
+    }
+}
+
+/// The engine, from the server function's context.
+#[cfg(feature = "ssr")]
+pub fn engine() -> Result<worker::Engine, AppError> {
+    leptos::prelude::use_context::<worker::Engine>().ok_or_else(|| {
+        tracing::error!("the engine is missing from the server function context");
+        AppError::Internal
+    })
+}

@@ -1,0 +1,316 @@
+//! Functions: the handler modules people can schedule, and their upload.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use serde::{Deserialize, Serialize};
+use server_fn::codec::{MultipartData, MultipartFormData};
+
+use crate::components::{JsonBlock, loaded};
+use crate::error::AppError;
+use crate::schedules::{ScheduleSummary, ScheduleTable};
+
+/// A function in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionSummary {
+    pub id: String,
+    pub version: i64,
+    pub title: String,
+    pub description: String,
+    /// The example data, pretty-printed: what a new schedule starts from.
+    pub example: String,
+}
+
+/// A function with everything its page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionDetail {
+    pub summary: FunctionSummary,
+    pub data_schema: String,
+    pub module_hash: String,
+    pub module_size: i64,
+    pub created_at: String,
+    pub schedules: Vec<ScheduleSummary>,
+}
+
+/// What an upload did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Uploaded {
+    pub id: String,
+    pub version: i64,
+    /// False when the same module and manifest were already registered.
+    pub created: bool,
+}
+
+#[server]
+pub async fn list_functions() -> Result<Vec<FunctionSummary>, AppError> {
+    let engine = crate::error::engine()?;
+    let functions = engine.store().list_functions().await?;
+    Ok(functions.iter().map(ssr::summary).collect())
+}
+
+#[server]
+pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, AppError> {
+    let engine = crate::error::engine()?;
+    let function = engine.store().get_function(&id, version).await?;
+    let schedules = engine.store().schedules_of_function(&id, version).await?;
+    Ok(FunctionDetail {
+        summary: ssr::summary(&function),
+        data_schema: ssr::pretty(&function.data_schema),
+        module_hash: function.module_hash.clone(),
+        module_size: function.module_size,
+        created_at: crate::components::show_instant(function.created_at),
+        schedules: schedules.iter().map(crate::schedules::ssr::summary).collect(),
+    })
+}
+
+/// Registers an uploaded module. The form sends the file as `module` and,
+/// for a module without an `enschedule` section, the manifest fields `id`,
+/// `version`, `title`, `description`, `dataSchema` and `example`.
+#[server(input = MultipartFormData)]
+pub async fn upload_function(data: MultipartData) -> Result<Uploaded, AppError> {
+    let engine = crate::error::engine()?;
+    let form = ssr::read_upload(data).await?;
+    let module = form.module.ok_or_else(|| AppError::Invalid("module: choose a .wasm file".into()))?;
+    let given = ssr::manifest_from_fields(&form.fields)?;
+    let (manifest, registered) = engine.register_module(&module, given).await?;
+    tracing::info!(function.id = %manifest.id, function.version = manifest.version,
+        outcome = ?registered, "module uploaded");
+    Ok(Uploaded {
+        id: manifest.id,
+        version: manifest.version,
+        created: registered == worker::store::Registered::Created,
+    })
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) mod ssr {
+    use std::collections::HashMap;
+
+    use serde_json::Value;
+    use server_fn::codec::MultipartData;
+    use worker::manifest::Manifest;
+    use worker::model::Function;
+
+    use super::FunctionSummary;
+    use crate::error::AppError;
+
+    /// Uploads larger than this are refused while they stream in.
+    const MAX_MODULE_BYTES: usize = 64 << 20;
+
+    pub fn summary(function: &Function) -> FunctionSummary {
+        FunctionSummary {
+            id: function.id.clone(),
+            version: function.version,
+            title: function.title.clone(),
+            description: function.description.clone(),
+            example: pretty(&function.example),
+        }
+    }
+
+    pub fn pretty(value: &Value) -> String {
+        serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+    }
+
+    pub struct UploadForm {
+        pub module: Option<Vec<u8>>,
+        pub fields: HashMap<String, String>,
+    }
+
+    pub async fn read_upload(data: MultipartData) -> Result<UploadForm, AppError> {
+        let mut multipart = data
+            .into_inner()
+            .ok_or_else(|| AppError::Invalid("the upload is not a multipart form".into()))?;
+        let mut form = UploadForm { module: None, fields: HashMap::new() };
+        while let Some(mut field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| AppError::Invalid(format!("the upload could not be read: {e}")))?
+        {
+            let name = field.name().unwrap_or_default().to_string();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field
+                .chunk()
+                .await
+                .map_err(|e| AppError::Invalid(format!("the upload could not be read: {e}")))?
+            {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > MAX_MODULE_BYTES {
+                    return Err(AppError::Invalid(format!(
+                        "{name}: larger than the {} MiB upload limit",
+                        MAX_MODULE_BYTES >> 20
+                    )));
+                }
+            }
+            if name == "module" {
+                form.module = (!bytes.is_empty()).then_some(bytes);
+            } else {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| AppError::Invalid(format!("{name}: not UTF-8 text")))?;
+                form.fields.insert(name, text);
+            }
+        }
+        Ok(form)
+    }
+
+    /// The manifest typed into the form, when an id was given.
+    pub fn manifest_from_fields(
+        fields: &HashMap<String, String>,
+    ) -> Result<Option<Manifest>, AppError> {
+        let field = |name: &str| fields.get(name).map(|v| v.trim()).unwrap_or_default();
+        if field("id").is_empty() {
+            return Ok(None);
+        }
+        let version = field("version").parse::<i64>().map_err(|_| {
+            AppError::Invalid(format!("version: `{}` is not a whole number", field("version")))
+        })?;
+        let json = |name: &str, default: Value| -> Result<Value, AppError> {
+            match field(name) {
+                "" => Ok(default),
+                text => serde_json::from_str(text)
+                    .map_err(|e| AppError::Invalid(format!("{name}: not valid JSON: {e}"))),
+            }
+        };
+        Ok(Some(Manifest {
+            id: field("id").to_string(),
+            version,
+            title: field("title").to_string(),
+            description: field("description").to_string(),
+            data_schema: json("dataSchema", Value::Object(Default::default()))?,
+            example: json("example", Value::Null)?,
+        }))
+    }
+}
+
+#[component]
+pub fn FunctionsPage() -> impl IntoView {
+    let functions = Resource::new(|| (), |_| list_functions());
+    view! {
+        <Title text="Functions" />
+        <section class="page">
+            <div class="page-head">
+                <h1>"Functions"</h1>
+                <A href="/functions/upload" attr:class="button">"Upload a module"</A>
+            </div>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || loaded(functions.get(), |functions: Vec<FunctionSummary>| view! {
+                    <table class="table" id="functions">
+                        <thead><tr><th>"Function"</th><th>"Version"</th><th>"Description"</th></tr></thead>
+                        <tbody>
+                            {functions.into_iter().map(|f| {
+                                let href = format!("/functions/{}/{}", f.id, f.version);
+                                view! {
+                                    <tr>
+                                        <td><A href=href>{f.title}</A><div class="muted mono">{f.id}</div></td>
+                                        <td>{f.version}</td>
+                                        <td>{f.description}</td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn FunctionPage() -> impl IntoView {
+    let params = use_params_map();
+    let function = Resource::new(
+        move || params.with(|p| (p.get("id").unwrap_or_default(), p.get("version").unwrap_or_default())),
+        |(id, version)| async move {
+            let version = version
+                .parse::<i64>()
+                .map_err(|_| AppError::NotFound(format!("function {id} version {version} not found")))?;
+            get_function(id, version).await
+        },
+    );
+    view! {
+        <Title text="Function" />
+        <section class="page">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || loaded(function.get(), |f: FunctionDetail| {
+                    let new_schedule = format!(
+                        "/schedules/new?function={}@{}", f.summary.id, f.summary.version
+                    );
+                    view! {
+                        <div class="page-head">
+                            <h1>{f.summary.title.clone()}</h1>
+                            <A href=new_schedule attr:class="button">"Schedule it"</A>
+                        </div>
+                        <p>{f.summary.description.clone()}</p>
+                        <dl class="facts">
+                            <dt>"Id"</dt><dd class="mono">{f.summary.id.clone()}</dd>
+                            <dt>"Version"</dt><dd>{f.summary.version}</dd>
+                            <dt>"Module"</dt>
+                            <dd class="mono">{format!("sha256:{} · {} bytes", &f.module_hash[..16], f.module_size)}</dd>
+                            <dt>"Registered"</dt><dd>{f.created_at.clone()}</dd>
+                        </dl>
+                        <div class="columns">
+                            <div><h2>"Data schema"</h2><JsonBlock json=f.data_schema.clone() /></div>
+                            <div><h2>"Example"</h2><JsonBlock json=f.summary.example.clone() /></div>
+                        </div>
+                        <h2>"Schedules"</h2>
+                        <ScheduleTable schedules=f.schedules />
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn UploadPage() -> impl IntoView {
+    let upload = Action::new_local(|form: &web_sys::FormData| upload_function(form.clone().into()));
+    let on_submit = move |event: web_sys::SubmitEvent| {
+        use wasm_bindgen::JsCast;
+        event.prevent_default();
+        let Some(target) = event.target() else { return };
+        if let Ok(form) = web_sys::FormData::new_with_form(target.unchecked_ref()) {
+            upload.dispatch_local(form);
+        }
+    };
+    let result = move || {
+        upload.value().get().map(|result| match result {
+            Ok(done) => {
+                let href = format!("/functions/{}/{}", done.id, done.version);
+                let what = if done.created { "Registered" } else { "Already registered, unchanged:" };
+                view! {
+                    <p class="notice notice-ok" role="status">
+                        {what} " " <A href=href>{format!("{} version {}", done.id, done.version)}</A>
+                    </p>
+                }
+                .into_any()
+            }
+            Err(error) => view! { <crate::components::ErrorNotice error /> }.into_any(),
+        })
+    };
+
+    view! {
+        <Title text="Upload a module" />
+        <section class="page narrow">
+            <h1>"Upload a module"</h1>
+            <p class="muted">
+                "A handler is a WASI command module (wasm32-wasip1). Its manifest is read from its "
+                <code>"enschedule"</code>
+                " custom section; for a module without one, fill in the fields below."
+            </p>
+            <form class="form" on:submit=on_submit id="upload-form">
+                <label>"Module (.wasm)" <input type="file" name="module" accept=".wasm,application/wasm" required /></label>
+                <fieldset>
+                    <legend>"Manifest, for a module without an enschedule section"</legend>
+                    <label>"Id" <input type="text" name="id" placeholder="send-report" /></label>
+                    <label>"Version" <input type="number" name="version" min="1" value="1" /></label>
+                    <label>"Title" <input type="text" name="title" /></label>
+                    <label>"Description" <input type="text" name="description" /></label>
+                    <label>"Data schema (JSON Schema)" <textarea name="dataSchema" rows="4" class="mono">"{}"</textarea></label>
+                    <label>"Example data (JSON)" <textarea name="example" rows="3" class="mono">"{}"</textarea></label>
+                </fieldset>
+                <button type="submit" disabled=move || upload.pending().get()>"Upload"</button>
+            </form>
+            {result}
+        </section>
+    }
+}

@@ -1,0 +1,90 @@
+//! The page shell and the router: one layout around every page.
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Route, Router, Routes};
+use leptos_router::path;
+
+use crate::functions::{FunctionPage, FunctionsPage, UploadPage};
+use crate::runs::{RunPage, RunsPage};
+use crate::schedules::{NewSchedulePage, SchedulePage, SchedulesPage};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    // Marks the page as interactive, so a browser test knows when clicks count.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+
+    view! {
+        <Stylesheet id="enschedule" href="/pkg/enschedule.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Enschedule".to_string() } else { format!("{page} · Enschedule") }
+        } />
+        <Router>
+            <header class="topbar">
+                <A href="/" attr:class="brand">
+                    "Enschedule"
+                </A>
+                <nav>
+                    <A href="/functions">"Functions"</A>
+                    <A href="/schedules">"Schedules"</A>
+                    <A href="/runs">"Runs"</A>
+                </nav>
+            </header>
+            <main>
+                <Routes fallback=|| view! { <NotFound /> }>
+                    <Route path=path!("/") view=SchedulesPage />
+                    <Route path=path!("/functions") view=FunctionsPage />
+                    <Route path=path!("/functions/upload") view=UploadPage />
+                    <Route path=path!("/functions/:id/:version") view=FunctionPage />
+                    <Route path=path!("/schedules") view=SchedulesPage />
+                    <Route path=path!("/schedules/new") view=NewSchedulePage />
+                    <Route path=path!("/schedules/:id") view=SchedulePage />
+                    <Route path=path!("/runs") view=RunsPage />
+                    <Route path=path!("/runs/:id") view=RunPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <Title text="Not found" />
+        <section class="page">
+            <h1>"Not found"</h1>
+            <p>"There is no page at this address. " <A href="/">"Go to the schedules"</A> "."</p>
+        </section>
+    }
+}

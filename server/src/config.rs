@@ -1,0 +1,100 @@
+//! Configuration, from flags and the environment (flags win).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use chrono_tz::Tz;
+use clap::Args;
+use worker::store::SqliteLocation;
+
+/// Settings of `enschedule serve` (and `migrate`).
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Port to listen on.
+    #[arg(long, env = "PORT", default_value_t = 3000)]
+    pub port: u16,
+
+    /// Address to listen on (`0.0.0.0` in a container).
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+
+    /// Folder for the SQLite database and the compiled-module cache.
+    #[arg(long, env = "ENSCHEDULE_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// SQLite database: a file path, or `:memory:`. Default: a file in the data folder.
+    #[arg(long, env = "SQLITE")]
+    pub sqlite: Option<String>,
+
+    /// Further handler modules: comma-separated `.wasm` files or folders of them.
+    #[arg(long, env = "IMPORT_FUNCTIONS", value_delimiter = ',')]
+    pub import_functions: Vec<PathBuf>,
+
+    /// Timezone of schedules that name none (IANA name).
+    #[arg(long, env = "ENSCHEDULE_DEFAULT_TIMEZONE", default_value = "UTC")]
+    pub default_timezone: String,
+
+    /// Folder with the built dashboard assets (`pkg/`).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Whether to run the inline worker (turn off to serve the dashboard only).
+    #[arg(long, env = "ENSCHEDULE_INLINE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
+    pub inline_worker: bool,
+}
+
+impl ServeConfig {
+    pub fn address(&self) -> anyhow::Result<SocketAddr> {
+        format!("{}:{}", self.host, self.port)
+            .parse()
+            .with_context(|| format!("HOST `{}` with PORT {} is not a socket address", self.host, self.port))
+    }
+
+    /// Where the database is. The other dialects of the original project are
+    /// refused by name rather than ignored.
+    pub fn database(&self) -> anyhow::Result<SqliteLocation> {
+        for (variable, support) in [
+            ("POSTGRES", "not supported by this build yet"),
+            ("MYSQL", "not supported by this build yet"),
+            ("MARIADB", "not supported by this build yet"),
+            ("MSSQL", "not supported: there is no SQL Server driver in Enschedule's stack"),
+        ] {
+            if std::env::var_os(variable).is_some_and(|v| !v.is_empty()) {
+                bail!("{variable} is set, but that database is {support}; use SQLITE");
+            }
+        }
+        Ok(match self.sqlite.as_deref().map(str::trim) {
+            Some(":memory:") => SqliteLocation::Memory,
+            Some(path) if !path.is_empty() => SqliteLocation::File(PathBuf::from(path)),
+            _ => SqliteLocation::File(worker::store::default_sqlite_path(&self.data_dir)),
+        })
+    }
+
+    pub fn default_timezone(&self) -> anyhow::Result<Tz> {
+        worker::timing::parse_timezone(&self.default_timezone)
+            .context("ENSCHEDULE_DEFAULT_TIMEZONE")
+    }
+
+    /// Every `.wasm` file named by `IMPORT_FUNCTIONS`, folders expanded.
+    pub fn function_files(&self) -> anyhow::Result<Vec<PathBuf>> {
+        let mut files = Vec::new();
+        for path in self.import_functions.iter().filter(|p| !p.as_os_str().is_empty()) {
+            if path.is_dir() {
+                let entries = std::fs::read_dir(path)
+                    .with_context(|| format!("IMPORT_FUNCTIONS: cannot read {}", path.display()))?;
+                let mut found: Vec<PathBuf> = entries
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+                    .collect();
+                found.sort();
+                files.extend(found);
+            } else if path.is_file() {
+                files.push(path.clone());
+            } else {
+                bail!("IMPORT_FUNCTIONS: {} is neither a .wasm file nor a folder", path.display());
+            }
+        }
+        Ok(files)
+    }
+}

@@ -1,0 +1,8 @@
+//! The `enschedule` binary's parts: configuration, the HTTP application
+//! (dashboard, REST API, static files) and the command-line tools.
+
+pub mod api;
+pub mod bundled;
+pub mod config;
+pub mod exec;
+pub mod startup;

@@ -1,0 +1,224 @@
+//! Building and running the application: database, engine, router, listener.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use worker::manifest::Manifest;
+use worker::runtime::Runtime;
+use worker::store::Registered;
+use worker::{Engine, EngineOptions, Store, SystemClock};
+
+use crate::config::ServeConfig;
+
+/// The router's state: what the dashboard and the API share.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub engine: Engine,
+}
+
+/// A built application, listening but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    engine: Engine,
+    inline_worker: bool,
+}
+
+impl Application {
+    /// Opens the database (migrating it), registers the bundled and imported
+    /// functions, and binds the listener.
+    pub async fn build(config: &ServeConfig) -> anyhow::Result<Application> {
+        let engine = open_engine(config).await?;
+        register_functions(&engine, config).await?;
+
+        let address = config.address()?;
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("Failed to listen on {address}"))?;
+        let leptos_options = LeptosOptions::builder()
+            .output_name("enschedule")
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(listener.local_addr()?)
+            .build();
+        let router = router(AppState { leptos_options, engine: engine.clone() });
+        Ok(Application { listener, router, engine, inline_worker: config.inline_worker })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The HTTP surface, for tests that call it without a socket.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM; the inline worker then stops claiming
+    /// and lets its runs finish.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let worker = self.inline_worker.then(|| {
+            let mut stop = stop_rx;
+            tokio::spawn(self.engine.clone().run_until_stopped(async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            }))
+        });
+
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("The HTTP server failed")?;
+        let _ = stop_tx.send(true);
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        Ok(())
+    }
+}
+
+/// `enschedule serve`.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    init_tracing();
+    let app = Application::build(&config).await?;
+    tracing::info!(url = %format!("http://{}:{}", config.host, app.port()), "dashboard and API listening");
+    app.run_until_stopped().await
+}
+
+/// `enschedule migrate`.
+pub async fn migrate(config: ServeConfig) -> anyhow::Result<()> {
+    init_tracing();
+    open_store(&config).await?;
+    tracing::info!("the database schema is up to date");
+    Ok(())
+}
+
+/// The whole HTTP surface: dashboard pages and server functions, the REST
+/// API, and the dashboard's static files.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let engine = state.engine.clone();
+    let options = state.leptos_options.clone();
+    Router::<AppState>::new()
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || leptos::prelude::provide_context(engine.clone()),
+            move || app::shell(options.clone()),
+        )
+        .nest("/api/v1", crate::api::router().with_state(state.engine.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn open_store(config: &ServeConfig) -> anyhow::Result<Store> {
+    let location = config.database()?;
+    if let worker::store::SqliteLocation::File(path) = &location {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("Failed to create {}", parent.display()))?;
+        }
+    }
+    Store::open_sqlite(&location)
+        .await
+        .with_context(|| format!("Failed to open the database {location:?}"))
+}
+
+async fn open_engine(config: &ServeConfig) -> anyhow::Result<Engine> {
+    let store = open_store(config).await?;
+    let options = EngineOptions {
+        default_timezone: config.default_timezone()?,
+        ..EngineOptions::default()
+    };
+    let cache = config.data_dir.join("module-cache");
+    std::fs::create_dir_all(&cache).with_context(|| format!("Failed to create {}", cache.display()))?;
+    let runtime = Runtime::new(Some(&cache), options.concurrency as u32)
+        .context("Failed to set up the WebAssembly runtime")?;
+    Ok(Engine::new(store, runtime, Arc::new(SystemClock), options))
+}
+
+/// Registers the bundled modules and those named by `IMPORT_FUNCTIONS`.
+async fn register_functions(engine: &Engine, config: &ServeConfig) -> anyhow::Result<()> {
+    for (name, module) in crate::bundled::MODULES {
+        let (manifest, outcome) = engine
+            .register_module(module, None)
+            .await
+            .with_context(|| format!("Failed to register the bundled handler {name}"))?;
+        log_registration(&manifest, outcome, "bundled");
+    }
+    for path in config.function_files()? {
+        let module = std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))?;
+        let sidecar = sidecar_manifest(&path)?;
+        let (manifest, outcome) = engine
+            .register_module(&module, sidecar)
+            .await
+            .with_context(|| format!("IMPORT_FUNCTIONS: {} was refused", path.display()))?;
+        log_registration(&manifest, outcome, &path.display().to_string());
+    }
+    Ok(())
+}
+
+/// A manifest given beside a module as `<stem>.json`.
+fn sidecar_manifest(module: &Path) -> anyhow::Result<Option<Manifest>> {
+    let path = module.with_extension("json");
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&path).with_context(|| format!("Failed to read {}", path.display()))?;
+    let manifest = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid manifest", path.display()))?;
+    Ok(Some(manifest))
+}
+
+fn log_registration(manifest: &Manifest, outcome: Registered, source: &str) {
+    tracing::info!(function.id = %manifest.id, function.version = manifest.version, source,
+        outcome = ?outcome, "function registered");
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+
+    let mut filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,cranelift_codegen=warn,wasmtime=warn"));
+    if std::env::var("ORM_LOGGING").is_ok_and(|v| v != "false" && !v.is_empty()) {
+        if let Ok(directive) = "sqlx=debug".parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        _ = terminate => {},
+    }
+    tracing::info!("stopping: finishing the runs under way");
+}

@@ -1,0 +1,5 @@
+//! The HTTP surface, called in-process: health, pages rendered on the server,
+//! and start-up configuration.
+
+mod helpers;
+mod http;
