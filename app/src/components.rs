@@ -23,10 +23,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
 }
 
 /// Shows `children` for a loaded value, or the error that prevented it.
-pub fn loaded<T, V>(
-    result: Option<Result<T, AppError>>,
-    view: impl FnOnce(T) -> V,
-) -> AnyView
+pub fn loaded<T, V>(result: Option<Result<T, AppError>>, view: impl FnOnce(T) -> V) -> AnyView
 where
     V: IntoView + 'static,
 {

@@ -60,7 +60,10 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
         module_hash: function.module_hash.clone(),
         module_size: function.module_size,
         created_at: crate::components::show_instant(function.created_at),
-        schedules: schedules.iter().map(crate::schedules::ssr::summary).collect(),
+        schedules: schedules
+            .iter()
+            .map(crate::schedules::ssr::summary)
+            .collect(),
     })
 }
 
@@ -71,7 +74,9 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
 pub async fn upload_function(data: MultipartData) -> Result<Uploaded, AppError> {
     let engine = crate::error::engine()?;
     let form = ssr::read_upload(data).await?;
-    let module = form.module.ok_or_else(|| AppError::Invalid("module: choose a .wasm file".into()))?;
+    let module = form
+        .module
+        .ok_or_else(|| AppError::Invalid("module: choose a .wasm file".into()))?;
     let given = ssr::manifest_from_fields(&form.fields)?;
     let (manifest, registered) = engine.register_module(&module, given).await?;
     tracing::info!(function.id = %manifest.id, function.version = manifest.version,
@@ -121,7 +126,10 @@ pub(crate) mod ssr {
         let mut multipart = data
             .into_inner()
             .ok_or_else(|| AppError::Invalid("the upload is not a multipart form".into()))?;
-        let mut form = UploadForm { module: None, fields: HashMap::new() };
+        let mut form = UploadForm {
+            module: None,
+            fields: HashMap::new(),
+        };
         while let Some(mut field) = multipart
             .next_field()
             .await
@@ -162,7 +170,10 @@ pub(crate) mod ssr {
             return Ok(None);
         }
         let version = field("version").parse::<i64>().map_err(|_| {
-            AppError::Invalid(format!("version: `{}` is not a whole number", field("version")))
+            AppError::Invalid(format!(
+                "version: `{}` is not a whole number",
+                field("version")
+            ))
         })?;
         let json = |name: &str, default: Value| -> Result<Value, AppError> {
             match field(name) {
@@ -219,11 +230,18 @@ pub fn FunctionsPage() -> impl IntoView {
 pub fn FunctionPage() -> impl IntoView {
     let params = use_params_map();
     let function = Resource::new(
-        move || params.with(|p| (p.get("id").unwrap_or_default(), p.get("version").unwrap_or_default())),
+        move || {
+            params.with(|p| {
+                (
+                    p.get("id").unwrap_or_default(),
+                    p.get("version").unwrap_or_default(),
+                )
+            })
+        },
         |(id, version)| async move {
-            let version = version
-                .parse::<i64>()
-                .map_err(|_| AppError::NotFound(format!("function {id} version {version} not found")))?;
+            let version = version.parse::<i64>().map_err(|_| {
+                AppError::NotFound(format!("function {id} version {version} not found"))
+            })?;
             get_function(id, version).await
         },
     );

@@ -42,22 +42,27 @@ pub struct RunDetail {
     pub stderr: Log,
 }
 
-/// How many runs the runs page lists.
-const RUNS_PER_PAGE: i64 = 100;
-
 #[server]
 pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppError> {
     let engine = crate::error::engine()?;
-    let status = match status.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(worker::model::RunStatus::parse(text).ok_or_else(|| {
-            AppError::Invalid(format!("status: `{text}` is not a run status"))
-        })?),
+    let status =
+        match status.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(worker::model::RunStatus::parse(text).ok_or_else(|| {
+                AppError::Invalid(format!("status: `{text}` is not a run status"))
+            })?),
+        };
+    let filter = worker::store::RunFilter {
+        status,
+        limit: ssr::RUNS_PER_PAGE,
+        ..Default::default()
     };
-    let filter = worker::store::RunFilter { status, limit: RUNS_PER_PAGE, ..Default::default() };
     let runs = engine.store().list_runs(&filter).await?;
     let titles = ssr::schedule_titles(&engine).await?;
-    Ok(runs.iter().map(|r| ssr::summary(r, titles.get(&r.schedule_id).map(String::as_str))).collect())
+    Ok(runs
+        .iter()
+        .map(|r| ssr::summary(r, titles.get(&r.schedule_id).map(String::as_str)))
+        .collect())
 }
 
 #[server]
@@ -66,7 +71,12 @@ pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
 
     let engine = crate::error::engine()?;
     let run = engine.store().get_run(id).await?;
-    let title = engine.store().get_schedule(run.schedule_id).await.ok().map(|s| s.title);
+    let title = engine
+        .store()
+        .get_schedule(run.schedule_id)
+        .await
+        .ok()
+        .map(|s| s.title);
     let stdout = engine.store().run_output(id, Stream::Stdout).await?;
     let stderr = engine.store().run_output(id, Stream::Stderr).await?;
     Ok(RunDetail {
@@ -92,10 +102,17 @@ pub(crate) mod ssr {
     use crate::components::{Log, LogLine, show_instant};
     use crate::error::AppError;
 
+    /// How many runs the runs page lists.
+    pub const RUNS_PER_PAGE: i64 = 100;
+
     pub fn summary(run: &Run, schedule_title: Option<&str>) -> RunSummary {
         let duration = run.started_at.zip(run.finished_at).map(|(start, end)| {
             let ms = (end - start).num_milliseconds();
-            if ms < 1000 { format!("{ms} ms") } else { format!("{:.1} s", ms as f64 / 1000.0) }
+            if ms < 1000 {
+                format!("{ms} ms")
+            } else {
+                format!("{:.1} s", ms as f64 / 1000.0)
+            }
         });
         RunSummary {
             id: run.id,
@@ -121,13 +138,21 @@ pub(crate) mod ssr {
 
     pub fn log(output: &Output) -> Log {
         let omitted_before_line = (output.omitted_bytes > 0)
-            .then(|| output.lines.iter().position(|l| l.offset >= output.omitted_at))
+            .then(|| {
+                output
+                    .lines
+                    .iter()
+                    .position(|l| l.offset >= output.omitted_at)
+            })
             .flatten();
         Log {
             lines: output
                 .text_lines()
                 .into_iter()
-                .map(|(at, text)| LogLine { at: at.format("%H:%M:%S%.3f").to_string(), text })
+                .map(|(at, text)| LogLine {
+                    at: at.format("%H:%M:%S%.3f").to_string(),
+                    text,
+                })
                 .collect(),
             total_bytes: output.total_bytes,
             omitted_bytes: output.omitted_bytes,
@@ -188,7 +213,11 @@ pub fn RunsPage() -> impl IntoView {
     let status = RwSignal::new(String::new());
     let runs = Resource::new(move || status.get(), |status| list_runs(Some(status)));
     poll_while(
-        move || runs.get().and_then(Result::ok).is_some_and(|r| r.iter().any(|r| !r.finished)),
+        move || {
+            runs.get()
+                .and_then(Result::ok)
+                .is_some_and(|r| r.iter().any(|r| !r.finished))
+        },
         move || runs.refetch(),
     );
     view! {
@@ -212,8 +241,15 @@ pub fn RunsPage() -> impl IntoView {
 }
 
 /// The run statuses, in their life order, for the filter.
-const RUN_STATUSES: [&str; 7] =
-    ["pending", "running", "succeeded", "failed", "timed_out", "cancelled", "lost"];
+const RUN_STATUSES: [&str; 7] = [
+    "pending",
+    "running",
+    "succeeded",
+    "failed",
+    "timed_out",
+    "cancelled",
+    "lost",
+];
 
 #[component]
 pub fn RunPage() -> impl IntoView {
@@ -226,7 +262,11 @@ pub fn RunPage() -> impl IntoView {
         }
     });
     poll_while(
-        move || run.get().and_then(Result::ok).is_some_and(|r| !r.summary.finished),
+        move || {
+            run.get()
+                .and_then(Result::ok)
+                .is_some_and(|r| !r.summary.finished)
+        },
         move || run.refetch(),
     );
     view! {

@@ -36,9 +36,6 @@ pub struct ScheduleDetail {
     pub runs: Vec<RunSummary>,
 }
 
-/// How many runs a schedule's page lists.
-const RUNS_ON_SCHEDULE_PAGE: i64 = 50;
-
 #[server]
 pub async fn list_schedules() -> Result<Vec<ScheduleSummary>, AppError> {
     let engine = crate::error::engine()?;
@@ -52,7 +49,7 @@ pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
     let schedule = engine.store().get_schedule(id).await?;
     let filter = worker::store::RunFilter {
         schedule_id: Some(id),
-        limit: RUNS_ON_SCHEDULE_PAGE,
+        limit: ssr::RUNS_ON_SCHEDULE_PAGE,
         ..Default::default()
     };
     let runs = engine.store().list_runs(&filter).await?;
@@ -62,37 +59,45 @@ pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
         data: crate::functions::ssr::pretty(&schedule.data),
         timeout: format!("{} s", schedule.timeout_ms as f64 / 1000.0),
         created_at: crate::components::show_instant(schedule.created_at),
-        runs: runs.iter().map(|r| crate::runs::ssr::summary(r, Some(&schedule.title))).collect(),
+        runs: runs
+            .iter()
+            .map(|r| crate::runs::ssr::summary(r, Some(&schedule.title)))
+            .collect(),
     })
 }
 
-/// Creates a schedule from the form. `function` is `id@version`; `when` is
-/// `cron`, `once` or `manual`; `run_at` is a local date-time in `timezone`.
+/// The create form's fields. `function` is `id@version`; `when` is `cron`,
+/// `once` or `manual`; `run_at` is a local date-time in `timezone`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleInput {
+    pub function: String,
+    pub title: String,
+    pub description: String,
+    pub data: String,
+    pub when: String,
+    #[serde(default)]
+    pub cron: String,
+    #[serde(default)]
+    pub run_at: String,
+    pub timezone: String,
+}
+
+/// Creates a schedule from the form; answers its id.
 #[server]
-#[allow(clippy::too_many_arguments, reason = "one argument per form field")]
-pub async fn create_schedule(
-    function: String,
-    title: String,
-    description: String,
-    data: String,
-    when: String,
-    cron: String,
-    run_at: String,
-    timezone: String,
-) -> Result<i64, AppError> {
+pub async fn create_schedule(input: ScheduleInput) -> Result<i64, AppError> {
     let engine = crate::error::engine()?;
-    let (function_id, function_version) = ssr::parse_function_ref(&function)?;
-    let data = worker::queue::parse_data(&data)?;
-    let timing = ssr::timing(&when, &cron, &run_at, &timezone)?;
+    let (function_id, function_version) = ssr::parse_function_ref(&input.function)?;
+    let data = worker::queue::parse_data(&input.data)?;
+    let timing = ssr::timing(&input.when, &input.cron, &input.run_at, &input.timezone)?;
     let schedule = engine
         .create_schedule(worker::model::NewSchedule {
             function_id,
             function_version,
-            title,
-            description,
+            title: input.title,
+            description: input.description,
             data,
             timing,
-            timezone: Some(timezone),
+            timezone: Some(input.timezone),
             timeout_ms: None,
         })
         .await?;
@@ -144,6 +149,9 @@ pub(crate) mod ssr {
     use crate::components::show_instant;
     use crate::error::AppError;
 
+    /// How many runs a schedule's page lists.
+    pub const RUNS_ON_SCHEDULE_PAGE: i64 = 50;
+
     pub fn summary(schedule: &Schedule) -> ScheduleSummary {
         ScheduleSummary {
             id: schedule.id,
@@ -168,9 +176,16 @@ pub(crate) mod ssr {
         Ok((id.to_string(), version))
     }
 
-    pub fn timing(when: &str, cron: &str, run_at: &str, timezone: &str) -> Result<Timing, AppError> {
+    pub fn timing(
+        when: &str,
+        cron: &str,
+        run_at: &str,
+        timezone: &str,
+    ) -> Result<Timing, AppError> {
         match when {
-            "cron" => Ok(Timing::Cron { expression: cron.to_string() }),
+            "cron" => Ok(Timing::Cron {
+                expression: cron.to_string(),
+            }),
             "manual" => Ok(Timing::Manual),
             "once" => {
                 let tz = worker::timing::parse_timezone(timezone.trim())
@@ -186,7 +201,9 @@ pub(crate) mod ssr {
                         )));
                     }
                 };
-                Ok(Timing::Once { run_at: instant.with_timezone(&chrono::Utc) })
+                Ok(Timing::Once {
+                    run_at: instant.with_timezone(&chrono::Utc),
+                })
             }
             other => Err(AppError::Invalid(format!(
                 "when: `{other}` is not one of cron, once, manual"
@@ -199,7 +216,9 @@ pub(crate) mod ssr {
             .iter()
             .find_map(|format| NaiveDateTime::parse_from_str(text.trim(), format).ok())
             .ok_or_else(|| {
-                AppError::Invalid(format!("run at: `{text}` is not a date and time (YYYY-MM-DDTHH:MM)"))
+                AppError::Invalid(format!(
+                    "run at: `{text}` is not a date and time (YYYY-MM-DDTHH:MM)"
+                ))
             })
     }
 }
@@ -258,9 +277,15 @@ pub fn SchedulePage() -> impl IntoView {
             None => Err(AppError::NotFound("schedule not found".into())),
         }
     });
-    poll_while(move || {
-        schedule.get().and_then(Result::ok).is_some_and(|s| s.runs.iter().any(|r| !r.finished))
-    }, move || schedule.refetch());
+    poll_while(
+        move || {
+            schedule
+                .get()
+                .and_then(Result::ok)
+                .is_some_and(|s| s.runs.iter().any(|r| !r.finished))
+        },
+        move || schedule.refetch(),
+    );
 
     let run = ServerAction::<RunNow>::new();
     let navigate = use_navigate();
@@ -346,7 +371,10 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
     let cron = RwSignal::new("*/5 * * * *".to_string());
     let timezone = RwSignal::new("UTC".to_string());
 
-    let examples: Vec<(String, String)> = functions.iter().map(|f| (key(f), f.example.clone())).collect();
+    let examples: Vec<(String, String)> = functions
+        .iter()
+        .map(|f| (key(f), f.example.clone()))
+        .collect();
     let choose_function = move |chosen: String| {
         if let Some((_, example)) = examples.iter().find(|(k, _)| *k == chosen) {
             data.set(example.clone());
@@ -361,7 +389,11 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
     let preview = Resource::new(
         move || (when.get(), cron.get(), timezone.get()),
         |(when, cron, timezone)| async move {
-            if when == "cron" { preview_cron(cron, timezone).await.map(Some) } else { Ok(None) }
+            if when == "cron" {
+                preview_cron(cron, timezone).await.map(Some)
+            } else {
+                Ok(None)
+            }
         },
     );
 
@@ -377,7 +409,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
         <ActionForm action=create attr:class="form" attr:id="schedule-form">
             <label>
                 "Function"
-                <select name="function" prop:value=move || function.get()
+                <select name="input[function]" prop:value=move || function.get()
                     on:change=move |ev| choose_function(event_target_value(&ev))>
                     {functions.iter().map(|f| {
                         let k = key(f);
@@ -387,7 +419,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
             </label>
             <label>
                 "Data (JSON)"
-                <textarea name="data" rows="6" class="mono" prop:value=move || data.get()
+                <textarea name="input[data]" rows="6" class="mono" prop:value=move || data.get()
                     on:input=move |ev| data.set(event_target_value(&ev))>{data.get_untracked()}</textarea>
             </label>
             <Transition fallback=|| ()>
@@ -401,7 +433,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
                 <div class="choices">
                     {["cron", "once", "manual"].map(|choice| view! {
                         <label class="choice">
-                            <input type="radio" name="when" value=choice
+                            <input type="radio" name="input[when]" value=choice
                                 checked=move || when.get() == choice
                                 on:change=move |_| when.set(choice.to_string()) />
                             {match choice { "cron" => "Cron expression", "once" => "Once, at", _ => "Manually only" }}
@@ -410,16 +442,16 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
                 </div>
                 <label class:hidden=move || when.get() != "cron">
                     "Cron expression (5 fields, or 6 with seconds first)"
-                    <input type="text" name="cron" class="mono" prop:value=move || cron.get()
+                    <input type="text" name="input[cron]" class="mono" prop:value=move || cron.get()
                         on:input=move |ev| cron.set(event_target_value(&ev)) />
                 </label>
                 <label class:hidden=move || when.get() != "once">
                     "Run at (in the timezone below)"
-                    <input type="datetime-local" name="run_at" />
+                    <input type="datetime-local" name="input[run_at]" />
                 </label>
                 <label>
                     "Timezone (IANA name)"
-                    <input type="text" name="timezone" prop:value=move || timezone.get()
+                    <input type="text" name="input[timezone]" prop:value=move || timezone.get()
                         on:input=move |ev| timezone.set(event_target_value(&ev)) />
                 </label>
                 <Transition fallback=|| ()>
@@ -435,8 +467,8 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
                     })}
                 </Transition>
             </fieldset>
-            <label>"Title" <input type="text" name="title" placeholder="Defaults to the function's title" /></label>
-            <label>"Description" <textarea name="description" rows="2"></textarea></label>
+            <label>"Title" <input type="text" name="input[title]" placeholder="Defaults to the function's title" /></label>
+            <label>"Description" <textarea name="input[description]" rows="2"></textarea></label>
             <button type="submit" id="create-schedule" disabled=move || create.pending().get()>"Create schedule"</button>
             {move || create.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
         </ActionForm>

@@ -22,10 +22,10 @@ after(async () => {
 
 /** Fills the new-schedule form for a manual schedule and creates it. */
 async function createManualSchedule(page, { fn, data, title }) {
-  await page.selectOption('select[name="function"]', fn);
-  await page.fill('textarea[name="data"]', JSON.stringify(data));
-  await page.check('input[name="when"][value="manual"]');
-  await page.fill('input[name="title"]', title);
+  await page.selectOption('select[name="input[function]"]', fn);
+  await page.fill('textarea[name="input[data]"]', JSON.stringify(data));
+  await page.check('input[name="input[when]"][value="manual"]');
+  await page.fill('input[name="input[title]"]', title);
   await page.click('#create-schedule');
   await page.waitForURL(/\/schedules\/\d+$/);
   await page.waitForSelector(`h1:has-text("${title}")`);
@@ -60,7 +60,7 @@ test('a log-job schedule run from the browser shows its message in stdout', asyn
 test('data that breaks the schema is flagged in the form', async () => {
   const page = await openHydrated(browser, `${server.baseUrl}/schedules/new?function=log-job@1`);
 
-  await page.fill('textarea[name="data"]', '{"message": 42}');
+  await page.fill('textarea[name="input[data]"]', '{"message": 42}');
 
   await page.waitForSelector('#data-check.hint-error');
   assert.equal(await page.textContent('#data-check'), 'data: at /message: 42 is not of type "string"');

@@ -25,10 +25,19 @@ struct Health {
 async fn healthz(State(engine): State<Engine>) -> Response {
     let version = env!("CARGO_PKG_VERSION");
     match engine.store().ping().await {
-        Ok(()) => Json(Health { status: "ok", database: "ok", version }).into_response(),
+        Ok(()) => Json(Health {
+            status: "ok",
+            database: "ok",
+            version,
+        })
+        .into_response(),
         Err(error) => {
             tracing::error!(error = %error, "health check: the database does not answer");
-            let body = Health { status: "unavailable", database: "unreachable", version };
+            let body = Health {
+                status: "unavailable",
+                database: "unreachable",
+                version,
+            };
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }

@@ -1,7 +1,10 @@
 //! Handler modules that ship inside the binary, built from `handlers/`.
 
 /// `log-job` v1: prints the `message` it is given.
-pub const LOG_JOB: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../handlers/dist/log-job.wasm"));
+pub const LOG_JOB: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../handlers/dist/log-job.wasm"
+));
 
 /// Every bundled module, registered on each start.
 pub const MODULES: &[(&str, &[u8])] = &[("log-job", LOG_JOB)];

@@ -48,7 +48,12 @@ impl ServeConfig {
     pub fn address(&self) -> anyhow::Result<SocketAddr> {
         format!("{}:{}", self.host, self.port)
             .parse()
-            .with_context(|| format!("HOST `{}` with PORT {} is not a socket address", self.host, self.port))
+            .with_context(|| {
+                format!(
+                    "HOST `{}` with PORT {} is not a socket address",
+                    self.host, self.port
+                )
+            })
     }
 
     /// Where the database is. The other dialects of the original project are
@@ -58,7 +63,10 @@ impl ServeConfig {
             ("POSTGRES", "not supported by this build yet"),
             ("MYSQL", "not supported by this build yet"),
             ("MARIADB", "not supported by this build yet"),
-            ("MSSQL", "not supported: there is no SQL Server driver in Enschedule's stack"),
+            (
+                "MSSQL",
+                "not supported: there is no SQL Server driver in Enschedule's stack",
+            ),
         ] {
             if std::env::var_os(variable).is_some_and(|v| !v.is_empty()) {
                 bail!("{variable} is set, but that database is {support}; use SQLITE");
@@ -79,7 +87,11 @@ impl ServeConfig {
     /// Every `.wasm` file named by `IMPORT_FUNCTIONS`, folders expanded.
     pub fn function_files(&self) -> anyhow::Result<Vec<PathBuf>> {
         let mut files = Vec::new();
-        for path in self.import_functions.iter().filter(|p| !p.as_os_str().is_empty()) {
+        for path in self
+            .import_functions
+            .iter()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
             if path.is_dir() {
                 let entries = std::fs::read_dir(path)
                     .with_context(|| format!("IMPORT_FUNCTIONS: cannot read {}", path.display()))?;
@@ -92,7 +104,10 @@ impl ServeConfig {
             } else if path.is_file() {
                 files.push(path.clone());
             } else {
-                bail!("IMPORT_FUNCTIONS: {} is neither a .wasm file nor a folder", path.display());
+                bail!(
+                    "IMPORT_FUNCTIONS: {} is neither a .wasm file nor a folder",
+                    path.display()
+                );
             }
         }
         Ok(files)

@@ -46,21 +46,30 @@ async fn execute(args: &ExecArgs) -> Result<ExitCode, String> {
     let info = manifest::inspect(&bytes).map_err(|e| format!("{}: {e}", args.module.display()))?;
 
     let data: Value = match (&args.data, &info.manifest) {
-        (Some(text), _) => serde_json::from_str(text).map_err(|e| format!("--data is not valid JSON: {e}"))?,
+        (Some(text), _) => {
+            serde_json::from_str(text).map_err(|e| format!("--data is not valid JSON: {e}"))?
+        }
         (None, Some(manifest)) => manifest.example.clone(),
         (None, None) => Value::Null,
     };
     if let Some(manifest) = &info.manifest {
-        manifest::check_data(&manifest.data_schema, &data)
-            .map_err(|problem| format!("the data does not match the function's dataSchema: {problem}"))?;
+        manifest::check_data(&manifest.data_schema, &data).map_err(|problem| {
+            format!("the data does not match the function's dataSchema: {problem}")
+        })?;
     }
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(format!("--timeout must be a positive number of seconds, not {}", args.timeout));
+        return Err(format!(
+            "--timeout must be a positive number of seconds, not {}",
+            args.timeout
+        ));
     }
 
     let runtime = Runtime::new(None, 1).map_err(|e| e.to_string())?;
     let module = runtime.prepare("exec", &bytes).map_err(|e| e.to_string())?;
-    let limits = Limits { timeout: Duration::from_secs_f64(args.timeout), ..Limits::default() };
+    let limits = Limits {
+        timeout: Duration::from_secs_f64(args.timeout),
+        ..Limits::default()
+    };
     let invocation = Invocation {
         stdin: serde_json::to_vec(&data).unwrap_or_default(),
         env: Vec::new(),

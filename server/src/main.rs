@@ -9,7 +9,11 @@ use server::config::ServeConfig;
 use server::{exec, startup};
 
 #[derive(Parser)]
-#[command(name = "enschedule", version, about = "Schedule any task: WebAssembly handlers on cron, once, or on demand")]
+#[command(
+    name = "enschedule",
+    version,
+    about = "Schedule any task: WebAssembly handlers on cron, once, or on demand"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -27,7 +31,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: could not start the async runtime: {error}");

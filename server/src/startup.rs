@@ -49,12 +49,23 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
-        let router = router(AppState { leptos_options, engine: engine.clone() });
-        Ok(Application { listener, router, engine, inline_worker: config.inline_worker })
+        let router = router(AppState {
+            leptos_options,
+            engine: engine.clone(),
+        });
+        Ok(Application {
+            listener,
+            router,
+            engine,
+            inline_worker: config.inline_worker,
+        })
     }
 
     pub fn port(&self) -> u16 {
-        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
     }
 
     pub fn engine(&self) -> &Engine {
@@ -118,19 +129,24 @@ pub fn router(state: AppState) -> Router {
             move || leptos::prelude::provide_context(engine.clone()),
             move || app::shell(options.clone()),
         )
-        .nest("/api/v1", crate::api::router().with_state(state.engine.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .nest(
+            "/api/v1",
+            crate::api::router().with_state(state.engine.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 async fn open_store(config: &ServeConfig) -> anyhow::Result<Store> {
     let location = config.database()?;
-    if let worker::store::SqliteLocation::File(path) = &location {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("Failed to create {}", parent.display()))?;
-        }
+    if let worker::store::SqliteLocation::File(path) = &location
+        && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("Failed to create {}", parent.display()))?;
     }
     Store::open_sqlite(&location)
         .await
@@ -144,7 +160,8 @@ async fn open_engine(config: &ServeConfig) -> anyhow::Result<Engine> {
         ..EngineOptions::default()
     };
     let cache = config.data_dir.join("module-cache");
-    std::fs::create_dir_all(&cache).with_context(|| format!("Failed to create {}", cache.display()))?;
+    std::fs::create_dir_all(&cache)
+        .with_context(|| format!("Failed to create {}", cache.display()))?;
     let runtime = Runtime::new(Some(&cache), options.concurrency as u32)
         .context("Failed to set up the WebAssembly runtime")?;
     Ok(Engine::new(store, runtime, Arc::new(SystemClock), options))
@@ -160,7 +177,8 @@ async fn register_functions(engine: &Engine, config: &ServeConfig) -> anyhow::Re
         log_registration(&manifest, outcome, "bundled");
     }
     for path in config.function_files()? {
-        let module = std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))?;
+        let module =
+            std::fs::read(&path).with_context(|| format!("Failed to read {}", path.display()))?;
         let sidecar = sidecar_manifest(&path)?;
         let (manifest, outcome) = engine
             .register_module(&module, sidecar)
@@ -177,7 +195,8 @@ fn sidecar_manifest(module: &Path) -> anyhow::Result<Option<Manifest>> {
     if !path.is_file() {
         return Ok(None);
     }
-    let text = std::fs::read_to_string(&path).with_context(|| format!("Failed to read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("Failed to read {}", path.display()))?;
     let manifest = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a valid manifest", path.display()))?;
     Ok(Some(manifest))
@@ -193,10 +212,10 @@ fn init_tracing() {
 
     let mut filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,cranelift_codegen=warn,wasmtime=warn"));
-    if std::env::var("ORM_LOGGING").is_ok_and(|v| v != "false" && !v.is_empty()) {
-        if let Ok(directive) = "sqlx=debug".parse() {
-            filter = filter.add_directive(directive);
-        }
+    if std::env::var("ORM_LOGGING").is_ok_and(|v| v != "false" && !v.is_empty())
+        && let Ok(directive) = "sqlx=debug".parse()
+    {
+        filter = filter.add_directive(directive);
     }
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }

@@ -46,7 +46,10 @@ pub enum ManifestError {
     #[error("the module has no `{SECTION}` section, so its manifest must be given: {0} is missing")]
     Missing(&'static str),
     #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 /// What a module holds, read without compiling it.
@@ -81,8 +84,8 @@ pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo, ManifestError> {
             wasmparser::Payload::ExportSection(exports) => {
                 for export in exports {
                     let export = export.map_err(|e| ManifestError::InvalidWasm(e.to_string()))?;
-                    has_start |= export.name == "_start"
-                        && export.kind == wasmparser::ExternalKind::Func;
+                    has_start |=
+                        export.name == "_start" && export.kind == wasmparser::ExternalKind::Func;
                 }
             }
             _ => {}
@@ -99,13 +102,19 @@ impl Manifest {
     /// JSON Schema, and an example that satisfies it.
     pub fn validate(&self) -> Result<(), ManifestError> {
         let invalid = |field, problem: &str| {
-            Err(ManifestError::Invalid { field, problem: problem.to_string() })
+            Err(ManifestError::Invalid {
+                field,
+                problem: problem.to_string(),
+            })
         };
         if self.id.is_empty() {
             return invalid("id", "must not be empty");
         }
         if self.id.len() > 100
-            || !self.id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@/".contains(c))
+            || !self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.@/".contains(c))
         {
             return invalid(
                 "id",
@@ -118,9 +127,11 @@ impl Manifest {
         if self.title.trim().is_empty() {
             return invalid("title", "must not be empty");
         }
-        let validator = jsonschema::validator_for(&self.data_schema).map_err(|e| {
-            ManifestError::Invalid { field: "dataSchema", problem: format!("not a valid JSON Schema: {e}") }
-        })?;
+        let validator =
+            jsonschema::validator_for(&self.data_schema).map_err(|e| ManifestError::Invalid {
+                field: "dataSchema",
+                problem: format!("not a valid JSON Schema: {e}"),
+            })?;
         if let Some(problem) = first_violation(&validator, &self.example) {
             return invalid("example", &format!("does not match dataSchema: {problem}"));
         }

@@ -231,7 +231,12 @@ impl Output {
     /// The lines, each with its timestamp, decoded with invalid UTF-8
     /// replaced; a line's trailing newline is not part of its text.
     pub fn text_lines(&self) -> Vec<(DateTime<Utc>, String)> {
-        let ends = self.lines.iter().skip(1).map(|l| l.offset as usize).chain([self.bytes.len()]);
+        let ends = self
+            .lines
+            .iter()
+            .skip(1)
+            .map(|l| l.offset as usize)
+            .chain([self.bytes.len()]);
         self.lines
             .iter()
             .zip(ends)

@@ -18,7 +18,9 @@ use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::manifest::{self, Manifest, ManifestError};
-use crate::model::{Function, NewSchedule, Run, RunStatus, Schedule, ScheduleStatus, Timing, Trigger};
+use crate::model::{
+    Function, NewSchedule, Run, RunStatus, Schedule, ScheduleStatus, Timing, Trigger,
+};
 use crate::runtime::{Ending, Invocation, Limits, Runtime, RuntimeError};
 use crate::store::{Finished, NewRun, Registered, Store, StoreError};
 use crate::timing::{self, Cron, TimingError};
@@ -69,12 +71,18 @@ pub enum EngineError {
     #[error(transparent)]
     Runtime(#[from] RuntimeError),
     #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 impl EngineError {
     fn invalid(field: &'static str, problem: impl Into<String>) -> EngineError {
-        EngineError::Invalid { field, problem: problem.into() }
+        EngineError::Invalid {
+            field,
+            problem: problem.into(),
+        }
     }
 }
 
@@ -101,9 +109,21 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(store: Store, runtime: Runtime, clock: Arc<dyn Clock>, options: EngineOptions) -> Self {
+    pub fn new(
+        store: Store,
+        runtime: Runtime,
+        clock: Arc<dyn Clock>,
+        options: EngineOptions,
+    ) -> Self {
         let slots = Arc::new(Semaphore::new(options.concurrency.max(1)));
-        Engine { store, runtime, clock, options: Arc::new(options), wake: Arc::new(Notify::new()), slots }
+        Engine {
+            store,
+            runtime,
+            clock,
+            options: Arc::new(options),
+            wake: Arc::new(Notify::new()),
+            slots,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -142,31 +162,45 @@ impl Engine {
         let hash = crate::store::module_hash(module);
         self.runtime.prepare(&hash, module)?;
 
-        let registered = self.store.register_function(&manifest, module, self.now()).await?;
+        let registered = self
+            .store
+            .register_function(&manifest, module, self.now())
+            .await?;
         Ok((manifest, registered))
     }
 
     /// Checks and stores a new schedule, with its first fire time.
     pub async fn create_schedule(&self, new: NewSchedule) -> Result<Schedule, EngineError> {
-        let function = self.store.get_function(&new.function_id, new.function_version).await?;
+        let function = self
+            .store
+            .get_function(&new.function_id, new.function_version)
+            .await?;
         if let Err(problem) = manifest::check_data(&function.data_schema, &new.data) {
             return Err(EngineError::invalid("data", problem));
         }
         let title = new.title.trim();
-        let title = if title.is_empty() { function.title.clone() } else { title.to_string() };
+        let title = if title.is_empty() {
+            function.title.clone()
+        } else {
+            title.to_string()
+        };
         let timezone = match new.timezone.as_deref().map(str::trim) {
             Some(name) if !name.is_empty() => timing::parse_timezone(name)?,
             _ => self.options.default_timezone,
         };
         let timeout_ms = match new.timeout_ms {
-            Some(ms) if ms < 1 => return Err(EngineError::invalid("timeout", "must be at least 1 ms")),
+            Some(ms) if ms < 1 => {
+                return Err(EngineError::invalid("timeout", "must be at least 1 ms"));
+            }
             Some(ms) => ms,
             None => self.options.default_timeout.as_millis() as i64,
         };
 
         let now = self.now();
         let timing = match new.timing {
-            Timing::Cron { expression } => Timing::Cron { expression: expression.trim().to_string() },
+            Timing::Cron { expression } => Timing::Cron {
+                expression: expression.trim().to_string(),
+            },
             other => other,
         };
         let next_run_at = first_fire_time(&timing, timezone, now)?;
@@ -207,12 +241,15 @@ impl Engine {
             due_at: now,
             timeout_ms: schedule.timeout_ms,
         };
-        let id = self
-            .store
-            .insert_run(&run, now)
-            .await?
-            .ok_or_else(|| StoreError::Conflict("a manual run for this instant exists".into()))?;
-        tracing::info!(schedule.id = schedule_id, run.id = id, "manual run requested");
+        let id =
+            self.store.insert_run(&run, now).await?.ok_or_else(|| {
+                StoreError::Conflict("a manual run for this instant exists".into())
+            })?;
+        tracing::info!(
+            schedule.id = schedule_id,
+            run.id = id,
+            "manual run requested"
+        );
         self.wake.notify_one();
         Ok(self.store.get_run(id).await?)
     }
@@ -234,7 +271,11 @@ impl Engine {
             }
         }
         executed.sort_unstable();
-        Ok(TickOutcome { fired, executed, lost })
+        Ok(TickOutcome {
+            fired,
+            executed,
+            lost,
+        })
     }
 
     /// Runs the engine until `stop` resolves. Runs execute concurrently up to
@@ -256,7 +297,10 @@ impl Engine {
                 _ = self.wake.notified() => {}
             }
         }
-        tracing::info!(running = executing.len(), "engine stopping; waiting for runs under way");
+        tracing::info!(
+            running = executing.len(),
+            "engine stopping; waiting for runs under way"
+        );
         while executing.join_next().await.is_some() {}
     }
 
@@ -286,7 +330,10 @@ impl Engine {
     async fn sleep_duration(&self) -> Duration {
         let poll = self.options.poll_interval;
         match self.store.next_due_at().await {
-            Ok(Some(at)) => (at - self.now()).to_std().unwrap_or(Duration::ZERO).min(poll),
+            Ok(Some(at)) => (at - self.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(poll),
             Ok(None) => poll,
             Err(error) => {
                 tracing::error!(error = %error, "could not read the next due time");
@@ -310,11 +357,18 @@ impl Engine {
         let now = self.now();
         let mut fired = Vec::new();
         for schedule in self.store.due_schedules(now, 1000).await? {
-            let Some(due) = schedule.next_run_at else { continue };
+            let Some(due) = schedule.next_run_at else {
+                continue;
+            };
             let (fire_time, next) = match &schedule.timing {
                 Timing::Cron { expression } => {
-                    let cron = Cron::new(expression, timing::parse_timezone(&schedule.timezone)?, now)?;
-                    let latest = cron.iter_after(due).take_while(|t| *t <= now).last().unwrap_or(due);
+                    let cron =
+                        Cron::new(expression, timing::parse_timezone(&schedule.timezone)?, now)?;
+                    let latest = cron
+                        .iter_after(due)
+                        .take_while(|t| *t <= now)
+                        .last()
+                        .unwrap_or(due);
                     (latest, cron.next_after(latest))
                 }
                 Timing::Once { .. } | Timing::Manual => (due, None),
@@ -349,7 +403,10 @@ impl Engine {
     async fn claim_up_to(&self, limit: i64) -> Result<Vec<Run>, EngineError> {
         let now = self.now();
         let lease_until = now + self.options.lease;
-        Ok(self.store.claim_runs(&self.options.instance_id, now, lease_until, limit).await?)
+        Ok(self
+            .store
+            .claim_runs(&self.options.instance_id, now, lease_until, limit)
+            .await?)
     }
 
     /// Executes a claimed run and records its end; returns the run's id.
@@ -401,7 +458,10 @@ impl Engine {
     }
 
     async fn invoke(&self, run: &Run) -> Result<crate::runtime::Outcome, EngineError> {
-        let function = self.store.get_function(&run.function_id, run.function_version).await?;
+        let function = self
+            .store
+            .get_function(&run.function_id, run.function_version)
+            .await?;
         let module = self.load(&function).await?;
         let invocation = Invocation {
             stdin: serde_json::to_vec(&run.data).unwrap_or_default(),
@@ -414,7 +474,10 @@ impl Engine {
         Ok(self.runtime.invoke(&module, invocation).await)
     }
 
-    async fn load(&self, function: &Function) -> Result<crate::runtime::InstancePreHandle, EngineError> {
+    async fn load(
+        &self,
+        function: &Function,
+    ) -> Result<crate::runtime::InstancePreHandle, EngineError> {
         // Compiled modules are kept by hash; the bytes are read only once.
         if let Some(module) = self.runtime.cached(&function.module_hash) {
             return Ok(module);
@@ -431,10 +494,16 @@ impl Engine {
             loop {
                 interval.tick().await;
                 let until = engine.now() + engine.options.lease;
-                match engine.store.renew_lease(run_id, &engine.options.instance_id, until).await {
+                match engine
+                    .store
+                    .renew_lease(run_id, &engine.options.instance_id, until)
+                    .await
+                {
                     Ok(true) => {}
                     Ok(false) => break,
-                    Err(error) => tracing::warn!(run.id = run_id, error = %error, "lease renewal failed"),
+                    Err(error) => {
+                        tracing::warn!(run.id = run_id, error = %error, "lease renewal failed")
+                    }
                 }
             }
         })
@@ -444,7 +513,11 @@ impl Engine {
 /// The first fire time of a new schedule: the next cron slot after `now`,
 /// the given instant for a one-off (a past one fires at once), none for a
 /// manual schedule.
-fn first_fire_time(timing: &Timing, tz: Tz, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, EngineError> {
+fn first_fire_time(
+    timing: &Timing,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, EngineError> {
     Ok(match timing {
         Timing::Cron { expression } => Cron::new(expression, tz, now)?.next_after(now),
         Timing::Once { run_at } => Some((*run_at).max(now)),
@@ -459,7 +532,10 @@ fn run_environment(run: &Run) -> Vec<(String, String)> {
         ("ENSCHEDULE_SCHEDULE_ID", run.schedule_id.to_string()),
         ("ENSCHEDULE_ATTEMPT", run.attempt.to_string()),
         ("ENSCHEDULE_FUNCTION_ID", run.function_id.clone()),
-        ("ENSCHEDULE_FUNCTION_VERSION", run.function_version.to_string()),
+        (
+            "ENSCHEDULE_FUNCTION_VERSION",
+            run.function_version.to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -468,10 +544,15 @@ fn run_environment(run: &Run) -> Vec<(String, String)> {
 
 fn humanize(duration: Duration) -> String {
     let ms = duration.as_millis();
-    if ms % 1000 == 0 { format!("{} s", ms / 1000) } else { format!("{ms} ms") }
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
 }
 
 /// Parses JSON text given for a schedule's data; the error names the field.
 pub fn parse_data(text: &str) -> Result<Value, EngineError> {
-    serde_json::from_str(text).map_err(|e| EngineError::invalid("data", format!("not valid JSON: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| EngineError::invalid("data", format!("not valid JSON: {e}")))
 }

@@ -139,7 +139,9 @@ impl Store {
 
     /// Applies the migrations not applied yet.
     pub async fn migrate(&self) -> Result<()> {
-        sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?;
+        sqlx::migrate!("../migrations/sqlite")
+            .run(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -301,7 +303,11 @@ impl Store {
             "SELECT {SCHEDULE_COLUMNS} FROM schedules \
              WHERE function_id = $1 AND function_version = $2 ORDER BY id DESC"
         );
-        let rows = sqlx::query(&sql).bind(id).bind(version).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(id)
+            .bind(version)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(schedule_from_row).collect()
     }
 
@@ -312,7 +318,11 @@ impl Store {
              WHERE status = 'active' AND next_run_at IS NOT NULL AND next_run_at <= $1 \
              ORDER BY next_run_at LIMIT $2"
         );
-        let rows = sqlx::query(&sql).bind(ms(now)).bind(limit).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(ms(now))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(schedule_from_row).collect()
     }
 
@@ -455,8 +465,10 @@ impl Store {
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
-        for (stream, output) in [(Stream::Stdout, &finished.stdout), (Stream::Stderr, &finished.stderr)]
-        {
+        for (stream, output) in [
+            (Stream::Stdout, &finished.stdout),
+            (Stream::Stderr, &finished.stderr),
+        ] {
             let lines: Vec<(u64, i64)> =
                 output.lines.iter().map(|l| (l.offset, ms(l.at))).collect();
             sqlx::query(
@@ -511,7 +523,12 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|row| Ok((run_status(&row.try_get::<String, _>("status")?)?, row.try_get("n")?)))
+            .map(|row| {
+                Ok((
+                    run_status(&row.try_get::<String, _>("status")?)?,
+                    row.try_get("n")?,
+                ))
+            })
             .collect()
     }
 
@@ -532,7 +549,13 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(format!("line index of run {run_id}: {e}")))?;
         Ok(Output {
             bytes: row.try_get("bytes")?,
-            lines: lines.into_iter().map(|(offset, at)| LineStart { offset, at: from_ms(at) }).collect(),
+            lines: lines
+                .into_iter()
+                .map(|(offset, at)| LineStart {
+                    offset,
+                    at: from_ms(at),
+                })
+                .collect(),
             total_bytes: row.try_get::<i64, _>("total_bytes")? as u64,
             omitted_bytes: row.try_get::<i64, _>("omitted_bytes")? as u64,
             omitted_at: row.try_get::<i64, _>("omitted_at")? as u64,
@@ -568,7 +591,10 @@ async fn insert_run(
 
 /// The content hash that names a module.
 pub fn module_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn ms(instant: DateTime<Utc>) -> i64 {
@@ -613,15 +639,27 @@ fn function_from_row(row: &SqliteRow) -> Result<Function> {
 fn schedule_from_row(row: &SqliteRow) -> Result<Schedule> {
     let id: i64 = row.try_get("id")?;
     let timing = match row.try_get::<String, _>("timing_kind")?.as_str() {
-        "cron" => Timing::Cron { expression: row.try_get("cron_expression")? },
-        "once" => Timing::Once { run_at: from_ms(row.try_get("run_at")?) },
+        "cron" => Timing::Cron {
+            expression: row.try_get("cron_expression")?,
+        },
+        "once" => Timing::Once {
+            run_at: from_ms(row.try_get("run_at")?),
+        },
         "manual" => Timing::Manual,
-        other => return Err(StoreError::Corrupt(format!("schedule {id} timing `{other}`"))),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "schedule {id} timing `{other}`"
+            )));
+        }
     };
     let status = match row.try_get::<String, _>("status")?.as_str() {
         "active" => ScheduleStatus::Active,
         "paused" => ScheduleStatus::Paused,
-        other => return Err(StoreError::Corrupt(format!("schedule {id} status `{other}`"))),
+        other => {
+            return Err(StoreError::Corrupt(format!(
+                "schedule {id} status `{other}`"
+            )));
+        }
     };
     Ok(Schedule {
         id,

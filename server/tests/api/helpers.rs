@@ -27,17 +27,32 @@ pub fn config(data_dir: &std::path::Path) -> ServeConfig {
 
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("a temporary folder");
-    let app = Application::build(&config(data_dir.path())).await.expect("the application builds");
-    TestApp { app, _data_dir: data_dir }
+    let app = Application::build(&config(data_dir.path()))
+        .await
+        .expect("the application builds");
+    TestApp {
+        app,
+        _data_dir: data_dir,
+    }
 }
 
 impl TestApp {
     /// GETs `path`; returns the status and the body as text.
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
         let request = Request::get(path).body(Body::empty()).expect("a request");
-        let response = self.app.router().oneshot(request).await.expect("a response");
+        let response = self
+            .app
+            .router()
+            .oneshot(request)
+            .await
+            .expect("a response");
         let status = response.status();
-        let body = response.into_body().collect().await.expect("a body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a body")
+            .to_bytes();
         (status, String::from_utf8_lossy(&body).into_owned())
     }
 }

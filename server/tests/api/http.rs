@@ -23,7 +23,10 @@ async fn the_functions_page_is_rendered_on_the_server_with_the_bundled_handler()
     let (status, body) = app.get("/functions").await;
 
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("<title>Functions · Enschedule</title>"), "{body}");
+    assert!(
+        body.contains("<title>Functions · Enschedule</title>"),
+        "{body}"
+    );
     assert!(body.contains(r#"<a href="/functions/log-job/1""#), "{body}");
     assert!(body.contains(">Log message</a>"), "{body}");
 }
@@ -41,14 +44,18 @@ async fn an_unknown_page_answers_404() {
 #[tokio::test]
 async fn imported_functions_are_registered_at_start() {
     let data_dir = tempfile::tempdir().unwrap();
-    let probe = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../handlers/dist/probe.wasm");
+    let probe =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../handlers/dist/probe.wasm");
     let mut config = config(data_dir.path());
     config.import_functions = vec![probe];
 
     let app = server::startup::Application::build(&config).await.unwrap();
 
     let functions = app.engine().store().list_functions().await.unwrap();
-    let ids: Vec<(String, i64)> = functions.iter().map(|f| (f.id.clone(), f.version)).collect();
+    let ids: Vec<(String, i64)> = functions
+        .iter()
+        .map(|f| (f.id.clone(), f.version))
+        .collect();
     assert_eq!(ids, [("log-job".to_string(), 1), ("probe".to_string(), 1)]);
 }
 
@@ -60,7 +67,10 @@ async fn an_import_that_is_not_a_module_stops_the_start_with_its_name() {
     let mut config = config(data_dir.path());
     config.import_functions = vec![bogus.clone()];
 
-    let error = server::startup::Application::build(&config).await.err().expect("refused");
+    let error = server::startup::Application::build(&config)
+        .await
+        .err()
+        .expect("refused");
 
     assert_eq!(
         format!("{error:#}"),

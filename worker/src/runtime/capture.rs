@@ -59,7 +59,9 @@ impl Capture {
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Records bytes written by the guest.
@@ -118,15 +120,24 @@ impl State {
         let tail_start = self.total - self.tail.len() as u64;
         let omitted = tail_start - head_len;
 
-        let mut lines: Vec<LineStart> =
-            self.head_lines.iter().map(|&(offset, at)| LineStart { offset, at }).collect();
+        let mut lines: Vec<LineStart> = self
+            .head_lines
+            .iter()
+            .map(|&(offset, at)| LineStart { offset, at })
+            .collect();
         // When the tail begins inside a line, that partial line starts at the
         // end of the head, stamped with the time its line began.
         let tail_begins_mid_line = self.tail_lines.front().is_none_or(|&(o, _)| o > tail_start);
-        if omitted > 0 && tail_begins_mid_line && !self.tail.is_empty() {
-            if let Some((_, at)) = self.tail_first_line.or(self.head_lines.last().copied()) {
-                lines.push(LineStart { offset: head_len, at });
-            }
+        let partial_line_time = self.tail_first_line.or(self.head_lines.last().copied());
+        if omitted > 0
+            && tail_begins_mid_line
+            && !self.tail.is_empty()
+            && let Some((_, at)) = partial_line_time
+        {
+            lines.push(LineStart {
+                offset: head_len,
+                at,
+            });
         }
         lines.extend(self.tail_lines.iter().map(|&(offset, at)| LineStart {
             offset: offset - omitted,
@@ -185,7 +196,11 @@ impl Pollable for Capture {
 }
 
 impl AsyncWrite for Capture {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
         self.push(buf);
         Poll::Ready(Ok(buf.len()))
     }

@@ -138,7 +138,10 @@ struct Inner {
 impl Runtime {
     /// Builds the engine. `cache_dir`, when given, keeps compiled modules on
     /// disk across restarts (wasmtime keys them by its version and settings).
-    pub fn new(cache_dir: Option<&Path>, max_concurrent_runs: u32) -> Result<Runtime, RuntimeError> {
+    pub fn new(
+        cache_dir: Option<&Path>,
+        max_concurrent_runs: u32,
+    ) -> Result<Runtime, RuntimeError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
 
@@ -178,7 +181,11 @@ impl Runtime {
             .map_err(|e| RuntimeError::Setup(e.to_string()))?;
 
         Ok(Runtime {
-            inner: Arc::new(Inner { engine, linker, modules: Mutex::new(HashMap::new()) }),
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                modules: Mutex::new(HashMap::new()),
+            }),
         })
     }
 
@@ -204,15 +211,14 @@ impl Runtime {
     }
 
     fn modules(&self) -> std::sync::MutexGuard<'_, HashMap<String, InstancePre<RunState>>> {
-        self.inner.modules.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .modules
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Runs a prepared module once.
-    pub async fn invoke(
-        &self,
-        module: &InstancePreHandle,
-        invocation: Invocation,
-    ) -> Outcome {
+    pub async fn invoke(&self, module: &InstancePreHandle, invocation: Invocation) -> Outcome {
         let limits = invocation.limits;
         let stdout = Capture::new(limits.output_cap);
         let stderr = Capture::new(limits.output_cap);

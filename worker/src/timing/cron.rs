@@ -18,9 +18,13 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday};
 pub enum CronError {
     #[error("the expression is empty")]
     Empty,
-    #[error("expected 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), found {0}")]
+    #[error(
+        "expected 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), found {0}"
+    )]
     FieldCount(usize),
-    #[error("unknown nickname `{0}`; known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly")]
+    #[error(
+        "unknown nickname `{0}`; known: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly"
+    )]
     UnknownNickname(String),
     #[error("{field}: {problem}")]
     Field { field: Field, problem: String },
@@ -212,15 +216,24 @@ impl CronExpr {
         self.days_of_month & (1 << day) != 0
             || (self.last_day_of_month && day == last)
             || (self.last_weekday_of_month && day == nearest_weekday(date, last))
-            || self.nearest_weekdays.iter().any(|&n| n <= last && day == nearest_weekday(date, n))
+            || self
+                .nearest_weekdays
+                .iter()
+                .any(|&n| n <= last && day == nearest_weekday(date, n))
     }
 
     fn matches_day_of_week(&self, date: NaiveDate) -> bool {
         let weekday = date.weekday();
         let day = date.day();
         self.days_of_week & (1 << weekday.num_days_from_sunday()) != 0
-            || self.last_weekdays.iter().any(|&w| w == weekday && day + 7 > last_day_of_month(date))
-            || self.nth_weekdays.iter().any(|&(w, n)| w == weekday && (day - 1) / 7 + 1 == n)
+            || self
+                .last_weekdays
+                .iter()
+                .any(|&w| w == weekday && day + 7 > last_day_of_month(date))
+            || self
+                .nth_weekdays
+                .iter()
+                .any(|&(w, n)| w == weekday && (day - 1) / 7 + 1 == n)
     }
 
     /// The first local date-time at or after `from` that matches, looking no
@@ -288,7 +301,8 @@ fn field_error(field: Field, problem: String) -> CronError {
 
 /// A field without extensions: a comma-separated list of items.
 fn parse_plain(field: Field, text: &str) -> Result<u64, CronError> {
-    text.split(',').try_fold(0, |bits, item| Ok(bits | parse_item(field, item)?))
+    text.split(',')
+        .try_fold(0, |bits, item| Ok(bits | parse_item(field, item)?))
 }
 
 /// One list item: `*`, `?`, a value, a range `a-b`, each with an optional step
@@ -333,7 +347,9 @@ fn parse_item(field: Field, item: &str) -> Result<u64, CronError> {
     };
 
     let step = step.unwrap_or(1);
-    Ok((start..=end).step_by(step as usize).fold(0u64, |bits, v| bits | (1 << v)))
+    Ok((start..=end)
+        .step_by(step as usize)
+        .fold(0u64, |bits, v| bits | (1 << v)))
 }
 
 /// A number or a name, checked against the field's bounds.
@@ -349,7 +365,10 @@ fn parse_value(field: Field, text: &str) -> Result<u32, CronError> {
 
 fn parse_number(field: Field, text: &str) -> Result<u32, CronError> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(field_error(field, format!("`{text}` is not a number or a known name")));
+        return Err(field_error(
+            field,
+            format!("`{text}` is not a number or a known name"),
+        ));
     }
     text.parse::<u32>()
         .map_err(|_| field_error(field, format!("{text} is too large")))
@@ -358,7 +377,10 @@ fn parse_number(field: Field, text: &str) -> Result<u32, CronError> {
 fn check_bounds(field: Field, value: u32) -> Result<(), CronError> {
     let (low, high) = field.bounds();
     if value < low || value > high {
-        return Err(field_error(field, format!("{value} is outside {low}-{high}")));
+        return Err(field_error(
+            field,
+            format!("{value} is outside {low}-{high}"),
+        ));
     }
     Ok(())
 }

@@ -51,7 +51,10 @@ impl Cron {
     /// Parses `text` in timezone `tz` and refuses an expression that has no
     /// fire time within [`HORIZON_YEARS`] of `now`.
     pub fn new(text: &str, tz: Tz, now: DateTime<Utc>) -> Result<Cron, TimingError> {
-        let cron = Cron { expr: CronExpr::parse(text)?, tz };
+        let cron = Cron {
+            expr: CronExpr::parse(text)?,
+            tz,
+        };
         if cron.next_after(now).is_none() {
             return Err(TimingError::NeverFires(text.trim().to_string()));
         }
@@ -122,7 +125,13 @@ impl Cron {
     }
 
     fn offset_seconds(&self, instant: DateTime<Utc>) -> i64 {
-        i64::from(instant.with_timezone(&self.tz).offset().fix().local_minus_utc())
+        i64::from(
+            instant
+                .with_timezone(&self.tz)
+                .offset()
+                .fix()
+                .local_minus_utc(),
+        )
     }
 
     /// The first instant in `(from, to]` whose UTC offset differs from that at
@@ -147,7 +156,8 @@ impl Cron {
         // Gaps last at most a few hours; they end at the first local time that
         // exists again, found minute by minute and then to the second.
         let start = local.with_second_floor();
-        let exists = |t: NaiveDateTime| !matches!(self.tz.from_local_datetime(&t), LocalResult::None);
+        let exists =
+            |t: NaiveDateTime| !matches!(self.tz.from_local_datetime(&t), LocalResult::None);
         let minute = (1..=24 * 60)
             .map(|m| start + Duration::minutes(m))
             .find(|t| exists(*t))?;
@@ -155,7 +165,10 @@ impl Cron {
             .rev()
             .map(|s| minute - Duration::seconds(s))
             .find(|t| exists(*t))?;
-        self.tz.from_local_datetime(&first).earliest().map(|t| t.with_timezone(&Utc))
+        self.tz
+            .from_local_datetime(&first)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
     }
 }
 

@@ -14,7 +14,10 @@ pub fn handler(name: &str) -> Vec<u8> {
         .join("../handlers/dist")
         .join(format!("{name}.wasm"));
     std::fs::read(&path).unwrap_or_else(|e| {
-        panic!("{}: {e}; build the handlers first (scripts/build-handlers.sh)", path.display())
+        panic!(
+            "{}: {e}; build the handlers first (scripts/build-handlers.sh)",
+            path.display()
+        )
     })
 }
 
@@ -34,12 +37,17 @@ pub struct TestEngine {
 /// An engine on a fresh in-memory database, its clock stopped at `start`,
 /// with `log-job` and `probe` registered.
 pub async fn engine_at(start: &str) -> TestEngine {
-    let store = Store::open_sqlite(&SqliteLocation::Memory).await.expect("in-memory store");
+    let store = Store::open_sqlite(&SqliteLocation::Memory)
+        .await
+        .expect("in-memory store");
     let runtime = Runtime::new(None, 4).expect("runtime");
     let clock = Arc::new(ManualClock::new(at(start)));
     let engine = Engine::new(store, runtime, clock.clone(), EngineOptions::default());
     for name in ["log-job", "probe"] {
-        engine.register_module(&handler(name), None).await.expect("bundled handler registers");
+        engine
+            .register_module(&handler(name), None)
+            .await
+            .expect("bundled handler registers");
     }
     TestEngine { engine, clock }
 }

@@ -22,12 +22,21 @@ fn schedule(function: &str, data: serde_json::Value, timing: Timing) -> NewSched
 }
 
 fn cron(expression: &str) -> Timing {
-    Timing::Cron { expression: expression.into() }
+    Timing::Cron {
+        expression: expression.into(),
+    }
 }
 
 async fn all_runs(t: &TestEngine) -> Vec<worker::model::Run> {
-    let mut runs =
-        t.engine.store().list_runs(&RunFilter { limit: 10_000, ..Default::default() }).await.unwrap();
+    let mut runs = t
+        .engine
+        .store()
+        .list_runs(&RunFilter {
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     runs.reverse();
     runs
 }
@@ -36,7 +45,11 @@ async fn all_runs(t: &TestEngine) -> Vec<worker::model::Run> {
 async fn a_ten_second_cron_yields_runs_at_exactly_its_fire_times() {
     let t = engine_at("2026-01-01T00:00:05Z").await;
     t.engine
-        .create_schedule(schedule("log-job", json!({ "message": "tick" }), cron("*/10 * * * * *")))
+        .create_schedule(schedule(
+            "log-job",
+            json!({ "message": "tick" }),
+            cron("*/10 * * * * *"),
+        ))
         .await
         .unwrap();
 
@@ -58,9 +71,17 @@ async fn a_ten_second_cron_yields_runs_at_exactly_its_fire_times() {
             "2026-01-01T00:01:00Z"
         ]
     );
-    assert!(runs.iter().all(|r| r.status == RunStatus::Succeeded && r.trigger == Trigger::Schedule));
+    assert!(
+        runs.iter()
+            .all(|r| r.status == RunStatus::Succeeded && r.trigger == Trigger::Schedule)
+    );
     assert!(runs.iter().all(|r| r.started_at == Some(r.scheduled_for)));
-    let stdout = t.engine.store().run_output(runs[0].id, Stream::Stdout).await.unwrap();
+    let stdout = t
+        .engine
+        .store()
+        .run_output(runs[0].id, Stream::Stdout)
+        .await
+        .unwrap();
     assert_eq!(stdout.bytes, b"tick\n");
 }
 
@@ -69,7 +90,11 @@ async fn a_handler_that_exits_3_is_recorded_as_failed_with_exit_code_3() {
     let t = engine_at("2026-01-01T00:00:00Z").await;
     let s = t
         .engine
-        .create_schedule(schedule("probe", json!({ "stderr": "boom\n", "exitCode": 3 }), Timing::Manual))
+        .create_schedule(schedule(
+            "probe",
+            json!({ "stderr": "boom\n", "exitCode": 3 }),
+            Timing::Manual,
+        ))
         .await
         .unwrap();
 
@@ -80,7 +105,12 @@ async fn a_handler_that_exits_3_is_recorded_as_failed_with_exit_code_3() {
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.exit_code, Some(3));
     assert_eq!(run.error, None);
-    let stderr = t.engine.store().run_output(run.id, Stream::Stderr).await.unwrap();
+    let stderr = t
+        .engine
+        .store()
+        .run_output(run.id, Stream::Stderr)
+        .await
+        .unwrap();
     assert_eq!(stderr.bytes, b"boom\n");
 }
 
@@ -99,7 +129,10 @@ async fn a_trapping_handler_is_failed_with_the_trap_message() {
     let run = t.engine.store().get_run(run.id).await.unwrap();
     assert_eq!(run.status, RunStatus::Failed);
     assert_eq!(run.exit_code, None);
-    assert_eq!(run.error.as_deref(), Some("wasm trap: wasm `unreachable` instruction executed"));
+    assert_eq!(
+        run.error.as_deref(),
+        Some("wasm trap: wasm `unreachable` instruction executed")
+    );
 }
 
 #[tokio::test]
@@ -107,7 +140,11 @@ async fn run_now_leaves_the_next_fire_time_alone() {
     let t = engine_at("2026-07-01T10:00:00Z").await;
     let s = t
         .engine
-        .create_schedule(schedule("log-job", json!({ "message": "m" }), cron("0 9 * * 1-5")))
+        .create_schedule(schedule(
+            "log-job",
+            json!({ "message": "m" }),
+            cron("0 9 * * 1-5"),
+        ))
         .await
         .unwrap();
     assert_eq!(s.next_run_at, Some(at("2026-07-02T09:00:00Z")));
@@ -125,7 +162,11 @@ async fn run_now_leaves_the_next_fire_time_alone() {
 async fn after_downtime_one_run_serves_the_latest_missed_fire_time() {
     let t = engine_at("2026-01-10T08:27:30Z").await;
     t.engine
-        .create_schedule(schedule("log-job", json!({ "message": "m" }), cron("* * * * *")))
+        .create_schedule(schedule(
+            "log-job",
+            json!({ "message": "m" }),
+            cron("* * * * *"),
+        ))
         .await
         .unwrap();
     t.clock.set(at("2026-01-10T08:28:00Z"));
@@ -137,8 +178,19 @@ async fn after_downtime_one_run_serves_the_latest_missed_fire_time() {
     t.clock.set(at("2026-01-10T10:22:00Z"));
     t.engine.tick().await.unwrap();
 
-    let fire_times: Vec<String> = all_runs(&t).await.iter().map(|r| rfc3339(r.scheduled_for)).collect();
-    assert_eq!(fire_times, ["2026-01-10T08:28:00Z", "2026-01-10T10:21:00Z", "2026-01-10T10:22:00Z"]);
+    let fire_times: Vec<String> = all_runs(&t)
+        .await
+        .iter()
+        .map(|r| rfc3339(r.scheduled_for))
+        .collect();
+    assert_eq!(
+        fire_times,
+        [
+            "2026-01-10T08:28:00Z",
+            "2026-01-10T10:21:00Z",
+            "2026-01-10T10:22:00Z"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -149,7 +201,9 @@ async fn a_one_off_run_at_fires_once_and_then_never() {
         .create_schedule(schedule(
             "log-job",
             json!({ "message": "once" }),
-            Timing::Once { run_at: at("2026-01-01T00:00:30Z") },
+            Timing::Once {
+                run_at: at("2026-01-01T00:00:30Z"),
+            },
         ))
         .await
         .unwrap();
@@ -162,7 +216,15 @@ async fn a_one_off_run_at_fires_once_and_then_never() {
     let runs = all_runs(&t).await;
     assert_eq!(runs.len(), 1);
     assert_eq!(rfc3339(runs[0].scheduled_for), "2026-01-01T00:00:30Z");
-    assert_eq!(t.engine.store().get_schedule(s.id).await.unwrap().next_run_at, None);
+    assert_eq!(
+        t.engine
+            .store()
+            .get_schedule(s.id)
+            .await
+            .unwrap()
+            .next_run_at,
+        None
+    );
 }
 
 #[tokio::test]
@@ -173,7 +235,10 @@ async fn data_that_breaks_the_schema_is_refused_naming_the_field() {
         .create_schedule(schedule("log-job", json!({ "message": 5 }), Timing::Manual))
         .await
         .unwrap_err();
-    assert_eq!(error.to_string(), "data: at /message: 5 is not of type \"string\"");
+    assert_eq!(
+        error.to_string(),
+        "data: at /message: 5 is not of type \"string\""
+    );
 }
 
 #[tokio::test]
@@ -185,12 +250,22 @@ async fn two_engines_on_one_database_create_each_run_once() {
     for instance in ["a", "b"] {
         let store = worker::Store::open_sqlite(&location).await.unwrap();
         let runtime = worker::runtime::Runtime::new(None, 4).unwrap();
-        let options = worker::EngineOptions { instance_id: instance.into(), ..Default::default() };
+        let options = worker::EngineOptions {
+            instance_id: instance.into(),
+            ..Default::default()
+        };
         engines.push(worker::Engine::new(store, runtime, clock.clone(), options));
     }
-    engines[0].register_module(&crate::helpers::handler("log-job"), None).await.unwrap();
     engines[0]
-        .create_schedule(schedule("log-job", json!({ "message": "m" }), cron("* * * * * *")))
+        .register_module(&crate::helpers::handler("log-job"), None)
+        .await
+        .unwrap();
+    engines[0]
+        .create_schedule(schedule(
+            "log-job",
+            json!({ "message": "m" }),
+            cron("* * * * * *"),
+        ))
         .await
         .unwrap();
 
@@ -201,7 +276,14 @@ async fn two_engines_on_one_database_create_each_run_once() {
         b.unwrap();
     }
 
-    let runs = engines[1].store().list_runs(&RunFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    let runs = engines[1]
+        .store()
+        .list_runs(&RunFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(runs.len(), 30);
     let mut fire_times: Vec<_> = runs.iter().map(|r| r.scheduled_for).collect();
     fire_times.dedup();

@@ -7,7 +7,11 @@ use crate::helpers::handler;
 async fn run_probe(data: serde_json::Value, limits: Limits) -> worker::runtime::Outcome {
     let runtime = Runtime::new(None, 2).unwrap();
     let module = runtime.prepare("probe", &handler("probe")).unwrap();
-    let invocation = Invocation { stdin: serde_json::to_vec(&data).unwrap(), env: vec![], limits };
+    let invocation = Invocation {
+        stdin: serde_json::to_vec(&data).unwrap(),
+        env: vec![],
+        limits,
+    };
     runtime.invoke(&module, invocation).await
 }
 
@@ -22,9 +26,22 @@ async fn known_bytes_on_stdout_and_stderr_are_kept_exactly_and_apart() {
     assert_eq!(outcome.ending, Ending::Exited(0));
     assert_eq!(outcome.stdout.bytes, b"one\ntwo\n");
     assert_eq!(outcome.stderr.bytes, "warning: é\n".as_bytes());
-    let lines: Vec<String> = outcome.stdout.text_lines().into_iter().map(|(_, l)| l).collect();
+    let lines: Vec<String> = outcome
+        .stdout
+        .text_lines()
+        .into_iter()
+        .map(|(_, l)| l)
+        .collect();
     assert_eq!(lines, ["one", "two"]);
-    assert_eq!(outcome.stdout.lines.iter().map(|l| l.offset).collect::<Vec<_>>(), [0, 4]);
+    assert_eq!(
+        outcome
+            .stdout
+            .lines
+            .iter()
+            .map(|l| l.offset)
+            .collect::<Vec<_>>(),
+        [0, 4]
+    );
 }
 
 #[tokio::test]
@@ -35,8 +52,11 @@ async fn an_exit_code_is_the_ending() {
 
 #[tokio::test]
 async fn a_trap_ends_the_run_with_its_message() {
-    let outcome =
-        run_probe(serde_json::json!({ "stdout": "before\n", "trap": true }), Limits::default()).await;
+    let outcome = run_probe(
+        serde_json::json!({ "stdout": "before\n", "trap": true }),
+        Limits::default(),
+    )
+    .await;
     assert_eq!(
         outcome.ending,
         Ending::Trapped("wasm trap: wasm `unreachable` instruction executed".into())
@@ -47,7 +67,10 @@ async fn a_trap_ends_the_run_with_its_message() {
 #[tokio::test]
 async fn output_past_the_cap_keeps_head_and_tail() {
     let text: String = (0..100).map(|i| format!("line {i:03}\n")).collect();
-    let limits = Limits { output_cap: 100, ..Limits::default() };
+    let limits = Limits {
+        output_cap: 100,
+        ..Limits::default()
+    };
     let outcome = run_probe(serde_json::json!({ "stdout": text }), limits).await;
 
     let out = &outcome.stdout;
@@ -60,8 +83,17 @@ async fn output_past_the_cap_keeps_head_and_tail() {
 
 #[tokio::test]
 async fn bad_data_is_reported_by_the_handler_on_stderr() {
-    let outcome = run_probe(serde_json::json!({ "exitCode": "three" }), Limits::default()).await;
+    let outcome = run_probe(
+        serde_json::json!({ "exitCode": "three" }),
+        Limits::default(),
+    )
+    .await;
     assert_eq!(outcome.ending, Ending::Exited(1));
     let stderr = String::from_utf8(outcome.stderr.bytes).unwrap();
-    assert!(stderr.starts_with("the data is not what this handler expects: invalid type: string \"three\""), "{stderr}");
+    assert!(
+        stderr.starts_with(
+            "the data is not what this handler expects: invalid type: string \"three\""
+        ),
+        "{stderr}"
+    );
 }
