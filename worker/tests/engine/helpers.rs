@@ -51,3 +51,15 @@ pub async fn engine_at(start: &str) -> TestEngine {
     }
     TestEngine { engine, clock }
 }
+
+/// The smallest WASI command: `_start` returns at once. It has no manifest.
+pub fn bare_command_module() -> Vec<u8> {
+    let mut module = b"\0asm\x01\0\0\0".to_vec();
+    module.extend([0x01, 0x04, 0x01, 0x60, 0x00, 0x00]); // type: () -> ()
+    module.extend([0x03, 0x02, 0x01, 0x00]); // one function of that type
+    module.extend([0x07, 0x0a, 0x01, 0x06]); // export "_start" = function 0
+    module.extend(b"_start");
+    module.extend([0x00, 0x00]);
+    module.extend([0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b]); // its body: end
+    module
+}

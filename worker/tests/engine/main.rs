@@ -2,6 +2,7 @@
 //! sandbox on real handler modules from `handlers/`, and the queue on a
 //! controlled clock.
 
+mod functions;
 mod helpers;
 mod queue;
 mod runtime;

@@ -90,10 +90,9 @@ async fn bad_data_is_reported_by_the_handler_on_stderr() {
     .await;
     assert_eq!(outcome.ending, Ending::Exited(1));
     let stderr = String::from_utf8(outcome.stderr.bytes).unwrap();
-    assert!(
-        stderr.starts_with(
-            "the data is not what this handler expects: invalid type: string \"three\""
-        ),
-        "{stderr}"
+    assert_eq!(
+        stderr,
+        "the data is not what this handler expects: invalid type: string \"three\", \
+         expected i32 at line 1 column 19\n"
     );
 }
