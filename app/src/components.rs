@@ -34,6 +34,24 @@ where
     }
 }
 
+/// The IANA timezone the browser runs in; `None` on the server, which
+/// cannot know the viewer's zone.
+pub fn browser_timezone() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let format =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        let options = format.resolved_options();
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|zone| zone.as_string())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        None
+    }
+}
+
 /// Pretty-printed JSON in a block.
 #[component]
 pub fn JsonBlock(#[prop(into)] json: String) -> impl IntoView {

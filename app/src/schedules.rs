@@ -25,15 +25,34 @@ pub struct ScheduleSummary {
     pub next_run_at: Option<String>,
 }
 
-/// A schedule with its data and latest runs.
+/// A schedule with its data, policies, latest runs and decisions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduleDetail {
     pub summary: ScheduleSummary,
+    /// What the cron form means, in words; `None` for one-off and manual.
+    pub description_of_timing: Option<String>,
     pub description: String,
     pub data: String,
     pub timeout: String,
+    pub catch_up: String,
+    pub overlap: String,
+    pub retries: String,
+    pub failure_trigger: Option<i64>,
+    pub event_id: Option<String>,
     pub created_at: String,
     pub runs: Vec<RunSummary>,
+    pub events: Vec<EventSummary>,
+}
+
+/// A decision the engine took about the schedule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventSummary {
+    pub at: String,
+    pub kind: String,
+    pub run_id: Option<i64>,
+    /// The fire times concerned, in words: one instant, or a range and count.
+    pub fire_times: Option<String>,
+    pub reason: String,
 }
 
 #[server]
@@ -53,17 +72,25 @@ pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
         ..Default::default()
     };
     let runs = engine.store().list_runs(&filter).await?;
-    Ok(ScheduleDetail {
-        summary: ssr::summary(&schedule),
-        description: schedule.description.clone(),
-        data: crate::functions::ssr::pretty(&schedule.data),
-        timeout: format!("{} s", schedule.timeout_ms as f64 / 1000.0),
-        created_at: crate::components::show_instant(schedule.created_at),
-        runs: runs
-            .iter()
-            .map(|r| crate::runs::ssr::summary(r, Some(&schedule.title)))
-            .collect(),
-    })
+    let events = engine
+        .store()
+        .list_events(id, ssr::EVENTS_ON_SCHEDULE_PAGE)
+        .await?;
+    Ok(ssr::detail(&schedule, &runs, &events))
+}
+
+#[server]
+pub async fn pause_schedule(schedule_id: i64) -> Result<(), AppError> {
+    let engine = crate::error::engine()?;
+    engine.pause(schedule_id).await?;
+    Ok(())
+}
+
+#[server]
+pub async fn resume_schedule(schedule_id: i64) -> Result<(), AppError> {
+    let engine = crate::error::engine()?;
+    engine.resume(schedule_id).await?;
+    Ok(())
 }
 
 /// The create form's fields. `function` is `id@version`; `when` is `cron`,
@@ -80,6 +107,15 @@ pub struct ScheduleInput {
     #[serde(default)]
     pub run_at: String,
     pub timezone: String,
+    /// `none`, `one` or `all`.
+    #[serde(default)]
+    pub catch_up: String,
+    /// `skip`, `allow` or `queue`.
+    #[serde(default)]
+    pub overlap: String,
+    /// Retries after a failed attempt; empty means none, -1 no limit.
+    #[serde(default)]
+    pub max_retries: String,
 }
 
 /// Creates a schedule from the form; answers its id.
@@ -89,18 +125,18 @@ pub async fn create_schedule(input: ScheduleInput) -> Result<i64, AppError> {
     let (function_id, function_version) = ssr::parse_function_ref(&input.function)?;
     let data = worker::queue::parse_data(&input.data)?;
     let timing = ssr::timing(&input.when, &input.cron, &input.run_at, &input.timezone)?;
-    let schedule = engine
-        .create_schedule(worker::model::NewSchedule {
-            function_id,
-            function_version,
-            title: input.title,
-            description: input.description,
-            data,
-            timing,
-            timezone: Some(input.timezone),
-            timeout_ms: None,
-        })
-        .await?;
+    let mut new = worker::model::NewSchedule::new(function_id, function_version, data);
+    new.title = input.title;
+    new.description = input.description;
+    new.timing = timing;
+    new.timezone = Some(input.timezone);
+    ssr::policies(
+        &mut new,
+        &input.catch_up,
+        &input.overlap,
+        &input.max_retries,
+    )?;
+    let schedule = engine.create_schedule(new).await?;
     Ok(schedule.id)
 }
 
@@ -115,23 +151,61 @@ pub async fn check_data(function: String, data: String) -> Result<(), AppError> 
         .map_err(|problem| AppError::Invalid(format!("data: {problem}")))
 }
 
-/// The next fire times of a cron expression in a timezone, in UTC.
+/// What a cron expression or phrase means, for the form's live preview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimingPreview {
+    /// The cron form (the expression itself, or the phrase's translation).
+    pub expression: String,
+    pub phrase: Option<String>,
+    pub description: String,
+    pub fire_times: Vec<FireTimePreview>,
+}
+
+/// One upcoming fire time, in the schedule's timezone and the viewer's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FireTimePreview {
+    pub schedule_zone: String,
+    pub viewer_zone: Option<String>,
+    pub utc: String,
+}
+
+/// How many fire times the preview lists.
+pub const PREVIEW_COUNT: usize = 5;
+
+/// The next fire times of a cron expression or phrase in a timezone, also
+/// shown in the viewer's timezone when the browser told it.
 #[server]
-pub async fn preview_cron(expression: String, timezone: String) -> Result<Vec<String>, AppError> {
+pub async fn preview_timing(
+    expression: String,
+    timezone: String,
+    viewer_timezone: Option<String>,
+) -> Result<TimingPreview, AppError> {
     let engine = crate::error::engine()?;
     let tz = worker::timing::parse_timezone(timezone.trim())
         .map_err(|e| AppError::Invalid(format!("timezone: {e}")))?;
-    let now = engine.now();
-    let cron = worker::timing::Cron::new(&expression, tz, now)
+    // An unknown viewer zone only loses the second column.
+    let viewer = viewer_timezone.and_then(|name| worker::timing::parse_timezone(&name).ok());
+    let preview = worker::timing::preview(&expression, tz, engine.now(), PREVIEW_COUNT)
         .map_err(|e| AppError::Invalid(format!("cron: {e}")))?;
-    Ok(cron
-        .iter_after(now)
-        .take(5)
-        .map(|t| {
-            let local = t.with_timezone(&tz).format("%a %Y-%m-%d %H:%M:%S %Z");
-            format!("{local} ({})", crate::components::show_instant(t))
-        })
-        .collect())
+    let local = |t: chrono::DateTime<chrono::Utc>, zone: chrono_tz::Tz| {
+        t.with_timezone(&zone)
+            .format("%a %Y-%m-%d %H:%M:%S %Z")
+            .to_string()
+    };
+    Ok(TimingPreview {
+        expression: preview.written.expression,
+        phrase: preview.written.phrase,
+        description: preview.description,
+        fire_times: preview
+            .fire_times
+            .into_iter()
+            .map(|t| FireTimePreview {
+                schedule_zone: local(t, tz),
+                viewer_zone: viewer.map(|v| local(t, v)),
+                utc: worker::timing::rfc3339(t),
+            })
+            .collect(),
+    })
 }
 
 #[server]
@@ -151,6 +225,76 @@ pub(crate) mod ssr {
 
     /// How many runs a schedule's page lists.
     pub const RUNS_ON_SCHEDULE_PAGE: i64 = 50;
+    /// How many decisions a schedule's page lists.
+    pub const EVENTS_ON_SCHEDULE_PAGE: i64 = 50;
+
+    pub fn detail(
+        schedule: &Schedule,
+        runs: &[worker::model::Run],
+        events: &[worker::model::ScheduleEvent],
+    ) -> super::ScheduleDetail {
+        let retry = &schedule.retry;
+        let retries = match retry.max_retries {
+            0 => "none".to_string(),
+            n => {
+                let count = if n < 0 {
+                    "no limit".to_string()
+                } else {
+                    n.to_string()
+                };
+                format!(
+                    "{count}, {} backoff from {} s to at most {} s",
+                    retry.backoff.as_str(),
+                    retry.base_ms as f64 / 1000.0,
+                    retry.cap_ms as f64 / 1000.0
+                )
+            }
+        };
+        let description_of_timing = match &schedule.timing {
+            Timing::Cron { expression, .. } => worker::timing::CronExpr::parse(expression)
+                .ok()
+                .map(|e| e.describe()),
+            _ => None,
+        };
+        super::ScheduleDetail {
+            summary: summary(schedule),
+            description_of_timing,
+            description: schedule.description.clone(),
+            data: crate::functions::ssr::pretty(&schedule.data),
+            timeout: format!("{} s", schedule.timeout_ms as f64 / 1000.0),
+            catch_up: schedule.catch_up.as_str().to_string(),
+            overlap: schedule.overlap.as_str().to_string(),
+            retries,
+            failure_trigger: schedule.failure_trigger,
+            event_id: schedule.event_id.clone(),
+            created_at: show_instant(schedule.created_at),
+            runs: runs
+                .iter()
+                .map(|r| crate::runs::ssr::summary(r, Some(&schedule.title)))
+                .collect(),
+            events: events.iter().map(event_summary).collect(),
+        }
+    }
+
+    fn event_summary(event: &worker::model::ScheduleEvent) -> super::EventSummary {
+        let fire_times = match (event.first_fire_time, event.last_fire_time) {
+            (Some(first), Some(last)) if first != last => Some(format!(
+                "{} fire times, {} to {}",
+                event.fire_count,
+                show_instant(first),
+                show_instant(last)
+            )),
+            (Some(first), _) => Some(show_instant(first)),
+            _ => None,
+        };
+        super::EventSummary {
+            at: show_instant(event.at),
+            kind: event.kind.as_str().to_string(),
+            run_id: event.run_id,
+            fire_times,
+            reason: event.reason.clone(),
+        }
+    }
 
     pub fn summary(schedule: &Schedule) -> ScheduleSummary {
         ScheduleSummary {
@@ -159,7 +303,11 @@ pub(crate) mod ssr {
             function_id: schedule.function_id.clone(),
             function_version: schedule.function_version,
             timing: match &schedule.timing {
-                Timing::Cron { expression } => format!("cron {expression}"),
+                Timing::Cron {
+                    expression,
+                    phrase: Some(phrase),
+                } => format!("{phrase} (cron {expression})"),
+                Timing::Cron { expression, .. } => format!("cron {expression}"),
                 Timing::Once { run_at } => format!("once at {}", show_instant(*run_at)),
                 Timing::Manual => "manual".to_string(),
             },
@@ -185,6 +333,7 @@ pub(crate) mod ssr {
         match when {
             "cron" => Ok(Timing::Cron {
                 expression: cron.to_string(),
+                phrase: None,
             }),
             "manual" => Ok(Timing::Manual),
             "once" => {
@@ -211,6 +360,39 @@ pub(crate) mod ssr {
         }
     }
 
+    /// Reads the form's policy fields; empty ones keep the defaults.
+    pub fn policies(
+        new: &mut worker::model::NewSchedule,
+        catch_up: &str,
+        overlap: &str,
+        max_retries: &str,
+    ) -> Result<(), AppError> {
+        use worker::model::{CatchUp, Overlap};
+        if !catch_up.is_empty() {
+            new.catch_up = CatchUp::parse(catch_up).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "catch up: `{catch_up}` is not one of none, one, all"
+                ))
+            })?;
+        }
+        if !overlap.is_empty() {
+            new.overlap = Overlap::parse(overlap).ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "overlap: `{overlap}` is not one of skip, allow, queue"
+                ))
+            })?;
+        }
+        let max_retries = max_retries.trim();
+        if !max_retries.is_empty() {
+            new.retry.max_retries = max_retries.parse().map_err(|_| {
+                AppError::Invalid(format!(
+                    "max retries: `{max_retries}` is not a whole number"
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
     fn parse_local(text: &str) -> Result<NaiveDateTime, AppError> {
         ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
             .iter()
@@ -220,6 +402,42 @@ pub(crate) mod ssr {
                     "run at: `{text}` is not a date and time (YYYY-MM-DDTHH:MM)"
                 ))
             })
+    }
+}
+
+/// The live preview of a cron expression or phrase: its cron form, what it
+/// means, and the next fire times in the schedule's zone and the viewer's.
+#[component]
+fn TimingPreviewView(preview: TimingPreview) -> impl IntoView {
+    let viewer = preview
+        .fire_times
+        .first()
+        .is_some_and(|t| t.viewer_zone.is_some());
+    view! {
+        <div class="preview" id="cron-preview">
+            {preview.phrase.is_some().then(|| view! {
+                <p>"Cron form: " <code id="cron-form">{preview.expression.clone()}</code></p>
+            })}
+            <p id="cron-description">{preview.description}</p>
+            <table class="table compact">
+                <thead>
+                    <tr>
+                        <th>"Next fire times (schedule's zone)"</th>
+                        {viewer.then(|| view! { <th>"Your zone"</th> })}
+                        <th>"UTC"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {preview.fire_times.into_iter().map(|t| view! {
+                        <tr>
+                            <td>{t.schedule_zone}</td>
+                            {t.viewer_zone.map(|v| view! { <td>{v}</td> })}
+                            <td class="mono">{t.utc}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
     }
 }
 
@@ -288,6 +506,13 @@ pub fn SchedulePage() -> impl IntoView {
     );
 
     let run = ServerAction::<RunNow>::new();
+    let pause = ServerAction::<PauseSchedule>::new();
+    let resume = ServerAction::<ResumeSchedule>::new();
+    Effect::new(move |_| {
+        if pause.version().get() + resume.version().get() > 0 {
+            schedule.refetch();
+        }
+    });
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(run_id)) = run.value().get() {
@@ -301,35 +526,107 @@ pub fn SchedulePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || loaded(schedule.get(), |s: ScheduleDetail| {
                     let function_href = format!("/functions/{}/{}", s.summary.function_id, s.summary.function_version);
+                    let paused = s.summary.status == "paused";
+                    let next_run = if paused {
+                        "— (paused)".to_string()
+                    } else {
+                        s.summary.next_run_at.clone().unwrap_or_else(|| "—".into())
+                    };
+                    let id = s.summary.id;
                     view! {
                         <div class="page-head">
                             <h1>{s.summary.title.clone()}</h1>
-                            <ActionForm action=run>
-                                <input type="hidden" name="schedule_id" value=s.summary.id />
-                                <button type="submit" id="run-now">"Run now"</button>
-                            </ActionForm>
+                            <div class="actions">
+                                {if paused {
+                                    view! {
+                                        <ActionForm action=resume>
+                                            <input type="hidden" name="schedule_id" value=id />
+                                            <button type="submit" class="secondary" id="resume">"Resume"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <ActionForm action=pause>
+                                            <input type="hidden" name="schedule_id" value=id />
+                                            <button type="submit" class="secondary" id="pause">"Pause"</button>
+                                        </ActionForm>
+                                    }.into_any()
+                                }}
+                                <ActionForm action=run>
+                                    <input type="hidden" name="schedule_id" value=id />
+                                    <button type="submit" id="run-now">"Run now"</button>
+                                </ActionForm>
+                            </div>
                         </div>
                         <p>{s.description.clone()}</p>
                         <dl class="facts">
                             <dt>"Function"</dt>
                             <dd><A href=function_href>{format!("{} v{}", s.summary.function_id, s.summary.function_version)}</A></dd>
-                            <dt>"When"</dt><dd class="mono">{s.summary.timing.clone()}</dd>
+                            <dt>"When"</dt>
+                            <dd>
+                                <span class="mono" id="timing">{s.summary.timing.clone()}</span>
+                                {s.description_of_timing.clone().map(|d| view! { <div class="muted" id="timing-description">{d}</div> })}
+                            </dd>
                             <dt>"Timezone"</dt><dd>{s.summary.timezone.clone()}</dd>
                             <dt>"Status"</dt><dd><StatusBadge status=s.summary.status.clone() /></dd>
-                            <dt>"Next run"</dt><dd id="next-run">{s.summary.next_run_at.clone().unwrap_or_else(|| "—".into())}</dd>
+                            <dt>"Next run"</dt><dd id="next-run">{next_run}</dd>
                             <dt>"Timeout"</dt><dd>{s.timeout.clone()}</dd>
+                            <dt>"Catch-up"</dt><dd>{s.catch_up.clone()}</dd>
+                            <dt>"Overlap"</dt><dd>{s.overlap.clone()}</dd>
+                            <dt>"Retries"</dt><dd>{s.retries.clone()}</dd>
+                            {s.failure_trigger.map(|target| view! {
+                                <dt>"On failure"</dt>
+                                <dd><A href=format!("/schedules/{target}")>{format!("run schedule {target}")}</A></dd>
+                            })}
+                            {s.event_id.clone().map(|event_id| view! {
+                                <dt>"Event id"</dt><dd class="mono">{event_id}</dd>
+                            })}
                             <dt>"Created"</dt><dd>{s.created_at.clone()}</dd>
                         </dl>
                         <h2>"Data"</h2>
                         <JsonBlock json=s.data.clone() />
                         <h2>"Runs"</h2>
                         <RunTable runs=s.runs />
+                        <h2>"Decisions"</h2>
+                        <EventTable events=s.events />
                     }
                 })}
             </Suspense>
             {move || run.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+            {move || pause.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+            {move || resume.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
         </section>
     }
+}
+
+/// Skipped and caught-up fire times, retries and pauses, newest first.
+#[component]
+fn EventTable(events: Vec<EventSummary>) -> impl IntoView {
+    if events.is_empty() {
+        return view! { <p class="muted">"No decisions yet: every fire time so far got its run."</p> }
+            .into_any();
+    }
+    view! {
+        <table class="table" id="events">
+            <thead>
+                <tr><th>"At"</th><th>"Decision"</th><th>"Fire times"</th><th>"Why"</th></tr>
+            </thead>
+            <tbody>
+                {events.into_iter().map(|e| view! {
+                    <tr data-kind=e.kind.clone()>
+                        <td>{e.at}</td>
+                        <td>
+                            {e.kind.replace('_', " ")}
+                            {e.run_id.map(|id| view! { <div><A href=format!("/runs/{id}")>{format!("run {id}")}</A></div> })}
+                        </td>
+                        <td>{e.fire_times.unwrap_or_else(|| "—".into())}</td>
+                        <td>{e.reason}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]
@@ -386,11 +683,22 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
         move || (function.get(), data.get()),
         |(function, data)| check_data(function, data),
     );
+    // The browser's timezone is known only once hydrated; the preview then
+    // shows each fire time in it too.
+    let viewer_timezone = RwSignal::new(None::<String>);
+    Effect::new(move |_| viewer_timezone.set(crate::components::browser_timezone()));
     let preview = Resource::new(
-        move || (when.get(), cron.get(), timezone.get()),
-        |(when, cron, timezone)| async move {
+        move || {
+            (
+                when.get(),
+                cron.get(),
+                timezone.get(),
+                viewer_timezone.get(),
+            )
+        },
+        |(when, cron, timezone, viewer)| async move {
             if when == "cron" {
-                preview_cron(cron, timezone).await.map(Some)
+                preview_timing(cron, timezone, viewer).await.map(Some)
             } else {
                 Ok(None)
             }
@@ -436,12 +744,12 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
                             <input type="radio" name="input[when]" value=choice
                                 checked=move || when.get() == choice
                                 on:change=move |_| when.set(choice.to_string()) />
-                            {match choice { "cron" => "Cron expression", "once" => "Once, at", _ => "Manually only" }}
+                            {match choice { "cron" => "Repeatedly", "once" => "Once, at", _ => "Manually only" }}
                         </label>
                     })}
                 </div>
                 <label class:hidden=move || when.get() != "cron">
-                    "Cron expression (5 fields, or 6 with seconds first)"
+                    "Cron expression (5 fields, or 6 with seconds first) or a phrase such as “every day at 2 am”"
                     <input type="text" name="input[cron]" class="mono" prop:value=move || cron.get()
                         on:input=move |ev| cron.set(event_target_value(&ev)) />
                 </label>
@@ -456,16 +764,34 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
                 </label>
                 <Transition fallback=|| ()>
                     {move || preview.get().map(|result| match result {
-                        Ok(Some(times)) => view! {
-                            <div class="preview" id="cron-preview">
-                                <span class="muted">"Next fire times:"</span>
-                                <ul>{times.into_iter().map(|t| view! { <li>{t}</li> }).collect_view()}</ul>
-                            </div>
-                        }.into_any(),
+                        Ok(Some(preview)) => view! { <TimingPreviewView preview /> }.into_any(),
                         Ok(None) => ().into_any(),
                         Err(error) => view! { <p class="hint hint-error" id="cron-preview">{error.to_string()}</p> }.into_any(),
                     })}
                 </Transition>
+            </fieldset>
+            <fieldset>
+                <legend>"When things go wrong"</legend>
+                <label>
+                    "Retries after a failed run (0 for none, -1 without limit)"
+                    <input type="number" name="input[max_retries]" value="0" min="-1" />
+                </label>
+                <label>
+                    "If the previous run is still going at a fire time"
+                    <select name="input[overlap]">
+                        <option value="skip" selected>"Skip that fire time"</option>
+                        <option value="queue">"Queue one run behind it"</option>
+                        <option value="allow">"Start another run anyway"</option>
+                    </select>
+                </label>
+                <label>
+                    "Fire times missed while Enschedule was down"
+                    <select name="input[catch_up]">
+                        <option value="one" selected>"Run once for the latest"</option>
+                        <option value="all">"Run each of them (at most 100)"</option>
+                        <option value="none">"Skip them"</option>
+                    </select>
+                </label>
             </fieldset>
             <label>"Title" <input type="text" name="input[title]" placeholder="Defaults to the function's title" /></label>
             <label>"Description" <textarea name="input[description]" rows="2"></textarea></label>

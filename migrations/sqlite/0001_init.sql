@@ -31,9 +31,20 @@ CREATE TABLE schedules (
     data TEXT NOT NULL,
     timing_kind TEXT NOT NULL CHECK (timing_kind IN ('cron', 'once', 'manual')),
     cron_expression TEXT,
+    -- The natural-language phrase the cron expression was made from, if any.
+    phrase TEXT,
     run_at INTEGER,
     timezone TEXT NOT NULL,
     timeout_ms INTEGER NOT NULL,
+    catch_up TEXT NOT NULL CHECK (catch_up IN ('none', 'one', 'all')),
+    overlap TEXT NOT NULL CHECK (overlap IN ('skip', 'allow', 'queue')),
+    -- Retries after a failed first attempt: 0 none, -1 without limit.
+    max_retries INTEGER NOT NULL,
+    backoff TEXT NOT NULL CHECK (backoff IN ('exponential', 'fixed')),
+    backoff_base_ms INTEGER NOT NULL,
+    backoff_cap_ms INTEGER NOT NULL,
+    failure_trigger INTEGER REFERENCES schedules (id) ON DELETE SET NULL,
+    event_id TEXT UNIQUE,
     status TEXT NOT NULL CHECK (status IN ('active', 'paused')),
     -- The next fire time; NULL when the schedule does not fire on its own.
     next_run_at INTEGER,
@@ -56,6 +67,9 @@ CREATE TABLE runs (
     status TEXT NOT NULL,
     -- When the run may start; a claim takes pending runs whose time has come.
     due_at INTEGER NOT NULL,
+    -- A serial run starts only when no other run of its schedule is running,
+    -- and after the serial runs before it (queued and caught-up fire times).
+    serial INTEGER NOT NULL DEFAULT 0,
     timeout_ms INTEGER NOT NULL,
     instance_id TEXT,
     lease_until INTEGER,
@@ -71,6 +85,23 @@ CREATE UNIQUE INDEX runs_fire_time ON runs (schedule_id, scheduled_for, attempt)
     WHERE trigger <> 'manual';
 CREATE INDEX runs_claimable ON runs (status, due_at);
 CREATE INDEX runs_by_schedule ON runs (schedule_id, id);
+CREATE INDEX runs_active ON runs (schedule_id, status);
+
+-- Decisions about a schedule: skipped and caught-up fire times, retries,
+-- giving up, pauses. With the runs, they account for every fire time.
+CREATE TABLE schedule_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    schedule_id INTEGER NOT NULL REFERENCES schedules (id) ON DELETE CASCADE,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    run_id INTEGER,
+    first_fire_time INTEGER,
+    last_fire_time INTEGER,
+    fire_count INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+
+CREATE INDEX schedule_events_by_schedule ON schedule_events (schedule_id, id);
 
 CREATE TABLE run_output (
     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,

@@ -5,4 +5,5 @@ pub mod api;
 pub mod bundled;
 pub mod config;
 pub mod exec;
+pub mod next;
 pub mod startup;

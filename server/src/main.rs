@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use server::config::ServeConfig;
-use server::{exec, startup};
+use server::{exec, next, startup};
 
 #[derive(Parser)]
 #[command(
@@ -27,6 +27,8 @@ enum Command {
     Migrate(ServeConfig),
     /// Run one handler module once, locally, and exit with its exit status.
     Exec(exec::ExecArgs),
+    /// Print the next fire times of a cron expression or phrase, in UTC.
+    Next(next::NextArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
     runtime.block_on(async move {
         match cli.command {
             Command::Exec(args) => exec::run(args).await,
+            Command::Next(args) => next::run(args),
             Command::Serve(config) => report(startup::serve(config).await),
             Command::Migrate(config) => report(startup::migrate(config).await),
         }

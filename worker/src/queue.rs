@@ -1,12 +1,18 @@
 //! The queue: from schedules to finished runs.
 //!
-//! A *fire time* of an active schedule becomes a `pending` run exactly once
-//! (the store's unique index on schedule, fire time and attempt sees to
-//! that). An instance *claims* due pending runs with a lease, executes them in
-//! the sandbox, and records how they ended. [`Engine::tick`] is one pass of
-//! that, on the engine's clock, so tests can drive it step by step;
-//! [`Engine::run_until_stopped`] repeats it, sleeping until the next due time.
+//! A *fire time* of an active schedule becomes a `pending` run exactly once:
+//! the schedule's `next_run_at` moves on in the same transaction that stores
+//! the run, and only if nobody moved it first. Fire times that find an
+//! earlier run still going follow the schedule's *overlap* policy; fire
+//! times that passed while no instance ran follow its *catch-up* policy;
+//! either way each one ends up as a run or a recorded skip. An instance
+//! *claims* due pending runs with a lease, executes them in the sandbox, and
+//! records how they ended together with what follows (a retry, a failure
+//! trigger). [`Engine::tick`] is one pass of all that on the engine's clock,
+//! so tests can drive it step by step; [`Engine::run_until_stopped`] repeats
+//! it, sleeping until the next due time.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,10 +25,13 @@ use tokio::task::JoinSet;
 use crate::clock::Clock;
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::model::{
-    Function, NewSchedule, Run, RunStatus, Schedule, ScheduleStatus, Timing, Trigger,
+    CatchUp, EventKind, Function, NewSchedule, Overlap, Run, RunStatus, Schedule, ScheduleStatus,
+    Timing, Trigger,
 };
 use crate::runtime::{Ending, Invocation, Limits, Runtime, RuntimeError};
-use crate::store::{Finished, NewRun, Registered, Store, StoreError};
+use crate::store::{
+    ActiveRuns, Finished, Firing, FollowUp, NewEvent, NewRun, Registered, Store, StoreError,
+};
 use crate::timing::{self, Cron, TimingError};
 
 /// Settings of one engine instance.
@@ -39,6 +48,10 @@ pub struct EngineOptions {
     /// The longest sleep between looks at the database, for work created by
     /// other processes.
     pub poll_interval: Duration,
+    /// How late a fire time may be noticed and still count as on time; older
+    /// ones were *missed* (no instance was running) and follow the
+    /// schedule's catch-up policy.
+    pub misfire_grace: Duration,
     /// For schedules that name no timezone.
     pub default_timezone: Tz,
     /// For schedules that set no timeout.
@@ -53,11 +66,20 @@ impl Default for EngineOptions {
             lease: Duration::from_secs(30),
             lease_renewal: Duration::from_secs(10),
             poll_interval: Duration::from_secs(1),
+            misfire_grace: Duration::from_secs(15),
             default_timezone: Tz::UTC,
             default_timeout: crate::runtime::DEFAULT_TIMEOUT,
         }
     }
 }
+
+/// The most fire times looked at when a schedule is noticed late; beyond
+/// them, the rest of the downtime is skipped in one record.
+const MAX_SCANNED_FIRE_TIMES: usize = 100_000;
+
+/// How many rounds of claiming one [`Engine::tick`] does at most; each round
+/// starts the serial runs that the previous one released.
+const MAX_TICK_ROUNDS: usize = 1_000;
 
 /// Why the engine refused a request.
 #[derive(Debug, thiserror::Error)]
@@ -86,6 +108,24 @@ impl EngineError {
     }
 }
 
+/// What applying a schedule by its `event_id` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl Applied {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applied::Created => "created",
+            Applied::Updated => "updated",
+            Applied::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// What one [`Engine::tick`] did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TickOutcome {
@@ -95,6 +135,31 @@ pub struct TickOutcome {
     pub executed: Vec<i64>,
     /// Runs found with an expired lease.
     pub lost: Vec<i64>,
+}
+
+/// Runs started by [`Engine::start_due`], still executing.
+pub struct Started {
+    /// Runs created from fire times in this step.
+    pub fired: Vec<i64>,
+    /// Runs found with an expired lease.
+    pub lost: Vec<i64>,
+    /// The ids of the runs claimed, in the order they started.
+    pub claimed: Vec<i64>,
+    executing: JoinSet<i64>,
+}
+
+impl Started {
+    /// Waits until every run of this step has ended; returns their ids.
+    pub async fn finish(mut self) -> Vec<i64> {
+        let mut ids = Vec::new();
+        while let Some(done) = self.executing.join_next().await {
+            if let Ok(id) = done {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        ids
+    }
 }
 
 /// The engine: a store, a sandbox and a clock. Cheap to clone.
@@ -171,6 +236,135 @@ impl Engine {
 
     /// Checks and stores a new schedule, with its first fire time.
     pub async fn create_schedule(&self, new: NewSchedule) -> Result<Schedule, EngineError> {
+        let now = self.now();
+        let mut schedule = self.check(new, None, now).await?;
+        schedule.next_run_at = first_fire_time(&schedule, now)?;
+        schedule.id = self.store.insert_schedule(&schedule).await?;
+        tracing::info!(schedule.id = schedule.id, next_run_at = ?schedule.next_run_at,
+            "schedule created");
+        self.wake.notify_one();
+        Ok(schedule)
+    }
+
+    /// Replaces the definition of a schedule. A change of timing or timezone
+    /// computes the next fire time afresh from now; other changes keep it.
+    pub async fn update_schedule(
+        &self,
+        id: i64,
+        new: NewSchedule,
+    ) -> Result<Schedule, EngineError> {
+        let existing = self.store.get_schedule(id).await?;
+        let now = self.now();
+        let schedule = self.check(new, Some(&existing), now).await?;
+        self.replace(existing, schedule, now).await
+    }
+
+    /// Creates or updates the schedule named by `new.event_id`, as GitOps
+    /// tools expect: applying the same definition twice changes nothing.
+    pub async fn apply_schedule(
+        &self,
+        new: NewSchedule,
+    ) -> Result<(Schedule, Applied), EngineError> {
+        let event_id = new
+            .event_id
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .ok_or_else(|| EngineError::invalid("eventId", "is required to apply a schedule"))?;
+        let Some(existing) = self.store.find_schedule_by_event_id(event_id).await? else {
+            return Ok((self.create_schedule(new).await?, Applied::Created));
+        };
+        let now = self.now();
+        let schedule = self.check(new, Some(&existing), now).await?;
+        if same_definition(&existing, &schedule) {
+            return Ok((existing, Applied::Unchanged));
+        }
+        Ok((
+            self.replace(existing, schedule, now).await?,
+            Applied::Updated,
+        ))
+    }
+
+    /// Stores `schedule` over `existing`, recomputing the next fire time when
+    /// the timing changed.
+    async fn replace(
+        &self,
+        existing: Schedule,
+        mut schedule: Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<Schedule, EngineError> {
+        schedule.id = existing.id;
+        schedule.created_at = existing.created_at;
+        schedule.status = existing.status;
+        schedule.next_run_at =
+            if schedule.timing == existing.timing && schedule.timezone == existing.timezone {
+                existing.next_run_at
+            } else {
+                first_fire_time(&schedule, now)?
+            };
+        let event = NewEvent {
+            reason: format!(
+                "definition changed; next fire time {}",
+                show(schedule.next_run_at)
+            ),
+            ..event(schedule.id, EventKind::Updated)
+        };
+        self.store.update_schedule(&schedule, &event).await?;
+        tracing::info!(schedule.id = schedule.id, next_run_at = ?schedule.next_run_at,
+            "schedule updated");
+        self.wake.notify_one();
+        Ok(schedule)
+    }
+
+    /// Stops a schedule firing; its history and pending runs stay.
+    pub async fn pause(&self, id: i64) -> Result<Schedule, EngineError> {
+        let mut schedule = self.store.get_schedule(id).await?;
+        if schedule.status == ScheduleStatus::Paused {
+            return Ok(schedule);
+        }
+        schedule.status = ScheduleStatus::Paused;
+        schedule.updated_at = self.now();
+        let event = NewEvent {
+            reason: "paused: no fire times until resumed".into(),
+            ..event(id, EventKind::Paused)
+        };
+        self.store.update_schedule(&schedule, &event).await?;
+        tracing::info!(schedule.id = id, "schedule paused");
+        Ok(schedule)
+    }
+
+    /// Lets a paused schedule fire again, from now on: the fire times that
+    /// passed while it was paused are not caught up. A one-off keeps its
+    /// instant (a past one fires at once) unless it has fired already.
+    pub async fn resume(&self, id: i64) -> Result<Schedule, EngineError> {
+        let mut schedule = self.store.get_schedule(id).await?;
+        if schedule.status == ScheduleStatus::Active {
+            return Ok(schedule);
+        }
+        let now = self.now();
+        schedule.status = ScheduleStatus::Active;
+        schedule.updated_at = now;
+        if let Timing::Cron { .. } = schedule.timing {
+            schedule.next_run_at = first_fire_time(&schedule, now)?;
+        }
+        let event = NewEvent {
+            reason: format!("resumed; next fire time {}", show(schedule.next_run_at)),
+            ..event(id, EventKind::Resumed)
+        };
+        self.store.update_schedule(&schedule, &event).await?;
+        tracing::info!(schedule.id = id, next_run_at = ?schedule.next_run_at, "schedule resumed");
+        self.wake.notify_one();
+        Ok(schedule)
+    }
+
+    /// Checks a schedule definition and resolves its defaults. `existing` is
+    /// the schedule it replaces, if any.
+    async fn check(
+        &self,
+        new: NewSchedule,
+        existing: Option<&Schedule>,
+        now: DateTime<Utc>,
+    ) -> Result<Schedule, EngineError> {
         let function = self
             .store
             .get_function(&new.function_id, new.function_version)
@@ -178,11 +372,9 @@ impl Engine {
         if let Err(problem) = manifest::check_data(&function.data_schema, &new.data) {
             return Err(EngineError::invalid("data", problem));
         }
-        let title = new.title.trim();
-        let title = if title.is_empty() {
-            function.title.clone()
-        } else {
-            title.to_string()
+        let title = match new.title.trim() {
+            "" => function.title.clone(),
+            title => title.to_string(),
         };
         let timezone = match new.timezone.as_deref().map(str::trim) {
             Some(name) if !name.is_empty() => timing::parse_timezone(name)?,
@@ -195,16 +387,62 @@ impl Engine {
             Some(ms) => ms,
             None => self.options.default_timeout.as_millis() as i64,
         };
-
-        let now = self.now();
         let timing = match new.timing {
-            Timing::Cron { expression } => Timing::Cron {
-                expression: expression.trim().to_string(),
-            },
+            Timing::Cron { expression, .. } => {
+                let written = timing::read_schedule_text(&expression)?;
+                // Refuses an expression that never fires.
+                Cron::new(&written.expression, timezone, now)?;
+                Timing::Cron {
+                    expression: written.expression,
+                    phrase: written.phrase,
+                }
+            }
             other => other,
         };
-        let next_run_at = first_fire_time(&timing, timezone, now)?;
-        let mut schedule = Schedule {
+
+        let retry = new.retry;
+        if retry.max_retries < -1 {
+            return Err(EngineError::invalid(
+                "maxRetries",
+                "must be 0 or more, or -1 for no limit",
+            ));
+        }
+        if retry.base_ms < 0 {
+            return Err(EngineError::invalid(
+                "backoff",
+                "the base delay cannot be negative",
+            ));
+        }
+        if retry.cap_ms < retry.base_ms {
+            return Err(EngineError::invalid(
+                "backoff",
+                "the cap must be at least the base delay",
+            ));
+        }
+        if let Some(target) = new.failure_trigger {
+            if existing.is_some_and(|s| s.id == target) {
+                return Err(EngineError::invalid(
+                    "failureTrigger",
+                    "a schedule cannot be its own failure trigger",
+                ));
+            }
+            match self.store.get_schedule(target).await {
+                Ok(_) => {}
+                Err(StoreError::NotFound(_)) => {
+                    return Err(EngineError::invalid(
+                        "failureTrigger",
+                        format!("schedule {target} does not exist"),
+                    ));
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        let event_id = new
+            .event_id
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty());
+
+        Ok(Schedule {
             id: 0,
             function_id: function.id,
             function_version: function.version,
@@ -214,33 +452,24 @@ impl Engine {
             timing,
             timezone: timezone.name().to_string(),
             timeout_ms,
+            catch_up: new.catch_up,
+            overlap: new.overlap,
+            retry,
+            failure_trigger: new.failure_trigger,
+            event_id,
             status: ScheduleStatus::Active,
-            next_run_at,
+            next_run_at: None,
             created_at: now,
             updated_at: now,
-        };
-        schedule.id = self.store.insert_schedule(&schedule).await?;
-        tracing::info!(schedule.id = schedule.id, next_run_at = ?schedule.next_run_at, "schedule created");
-        self.wake.notify_one();
-        Ok(schedule)
+        })
     }
 
-    /// *Run now*: a manual run that starts at once and leaves the schedule's
-    /// next fire time alone.
+    /// *Run now*: a manual run that starts at once, whatever the overlap
+    /// policy, and leaves the schedule's next fire time alone.
     pub async fn run_now(&self, schedule_id: i64) -> Result<Run, EngineError> {
         let schedule = self.store.get_schedule(schedule_id).await?;
         let now = self.now();
-        let run = NewRun {
-            schedule_id,
-            function_id: schedule.function_id.clone(),
-            function_version: schedule.function_version,
-            data: schedule.data.clone(),
-            trigger: Trigger::Manual,
-            scheduled_for: now,
-            attempt: 1,
-            due_at: now,
-            timeout_ms: schedule.timeout_ms,
-        };
+        let run = new_run(&schedule, Trigger::Manual, now, now);
         let id =
             self.store.insert_run(&run, now).await?.ok_or_else(|| {
                 StoreError::Conflict("a manual run for this instant exists".into())
@@ -254,28 +483,68 @@ impl Engine {
         Ok(self.store.get_run(id).await?)
     }
 
-    /// One pass: mark runs with expired leases lost, turn due fire times into
-    /// runs, then claim due runs and execute them to their end.
+    /// One pass, to the end: mark runs with expired leases lost, turn due
+    /// fire times into runs, then claim due runs and execute them, again
+    /// while finished runs release serial ones that are due.
     pub async fn tick(&self) -> Result<TickOutcome, EngineError> {
-        let lost = self.sweep().await?;
-        let fired = self.fire_due_schedules().await?;
-        let mut executing = JoinSet::new();
-        for run in self.claim().await? {
-            let engine = self.clone();
-            executing.spawn(async move { engine.execute(run).await });
-        }
-        let mut executed = Vec::new();
-        while let Some(done) = executing.join_next().await {
-            if let Ok(id) = done {
-                executed.push(id);
+        let mut outcome = TickOutcome::default();
+        for round in 0..MAX_TICK_ROUNDS {
+            let started = if round == 0 {
+                self.start_due().await?
+            } else {
+                self.start_claimed().await?
+            };
+            outcome.fired.extend(&started.fired);
+            outcome.lost.extend(&started.lost);
+            let claimed = !started.claimed.is_empty();
+            outcome.executed.extend(started.finish().await);
+            if !claimed {
+                break;
             }
         }
-        executed.sort_unstable();
-        Ok(TickOutcome {
-            fired,
-            executed,
-            lost,
-        })
+        outcome.executed.sort_unstable();
+        Ok(outcome)
+    }
+
+    /// One step without waiting: sweep lost runs, fire due schedules, and
+    /// start the due runs there are free slots for. The runs go on executing
+    /// in the background; [`Started::finish`] awaits them.
+    pub async fn start_due(&self) -> Result<Started, EngineError> {
+        let lost = self.sweep().await?;
+        let fired = self.fire_due_schedules().await?;
+        let mut started = self.start_claimed().await?;
+        started.lost = lost;
+        started.fired = fired;
+        Ok(started)
+    }
+
+    async fn start_claimed(&self) -> Result<Started, EngineError> {
+        let mut started = Started {
+            fired: Vec::new(),
+            lost: Vec::new(),
+            claimed: Vec::new(),
+            executing: JoinSet::new(),
+        };
+        let free = self.slots.available_permits();
+        if free == 0 {
+            return Ok(started);
+        }
+        for run in self.claim(free as i64).await? {
+            let Ok(permit) = self.slots.clone().acquire_owned().await else {
+                break;
+            };
+            started.claimed.push(run.id);
+            let engine = self.clone();
+            started.executing.spawn(async move {
+                let id = engine.execute(run).await;
+                drop(permit);
+                // A slot is free, and serial runs may be released: look for
+                // more work at once.
+                engine.wake.notify_one();
+                id
+            });
+        }
+        Ok(started)
     }
 
     /// Runs the engine until `stop` resolves. Runs execute concurrently up to
@@ -285,12 +554,21 @@ impl Engine {
         tokio::pin!(stop);
         let mut executing = JoinSet::new();
         loop {
-            if let Err(error) = self.step(&mut executing).await {
-                tracing::error!(error = %error, "engine step failed");
-            }
+            let progressed = match self.start_due().await {
+                Ok(started) => {
+                    let progressed = !(started.fired.is_empty() && started.claimed.is_empty());
+                    let mut runs = started.executing;
+                    executing.spawn(async move { while runs.join_next().await.is_some() {} });
+                    progressed
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, "engine step failed");
+                    false
+                }
+            };
             while executing.try_join_next().is_some() {}
 
-            let sleep = self.sleep_duration().await;
+            let sleep = self.sleep_duration(progressed).await;
             tokio::select! {
                 _ = &mut stop => break,
                 _ = tokio::time::sleep(sleep) => {}
@@ -304,36 +582,18 @@ impl Engine {
         while executing.join_next().await.is_some() {}
     }
 
-    /// One step of the loop: like [`Engine::tick`], but runs are left executing.
-    async fn step(&self, executing: &mut JoinSet<i64>) -> Result<(), EngineError> {
-        self.sweep().await?;
-        self.fire_due_schedules().await?;
-        let free = self.slots.available_permits();
-        if free == 0 {
-            return Ok(());
-        }
-        for run in self.claim_up_to(free as i64).await? {
-            let engine = self.clone();
-            let permit = self.slots.clone().acquire_owned().await;
-            executing.spawn(async move {
-                let id = engine.execute(run).await;
-                drop(permit);
-                // A slot is free: look for more work at once.
-                engine.wake.notify_one();
-                id
-            });
-        }
-        Ok(())
-    }
-
     /// How long to sleep: until the next due time, at most the poll interval.
-    async fn sleep_duration(&self) -> Duration {
+    /// Work that is overdue but could not start (no free slot, a serial run
+    /// behind a running one) waits for a run to end, which wakes the loop, or
+    /// for the next poll: it must not spin the loop.
+    async fn sleep_duration(&self, progressed: bool) -> Duration {
         let poll = self.options.poll_interval;
         match self.store.next_due_at().await {
-            Ok(Some(at)) => (at - self.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                .min(poll),
+            Ok(Some(at)) => match (at - self.now()).to_std() {
+                Ok(wait) => wait.min(poll),
+                Err(_overdue) if progressed => Duration::ZERO,
+                Err(_overdue) => poll,
+            },
             Ok(None) => poll,
             Err(error) => {
                 tracing::error!(error = %error, "could not read the next due time");
@@ -342,65 +602,92 @@ impl Engine {
         }
     }
 
+    /// Marks running runs whose lease expired as lost, each with its retry or
+    /// failure trigger.
     async fn sweep(&self) -> Result<Vec<i64>, EngineError> {
-        let lost = self.store.sweep_lost_runs(self.now()).await?;
-        for id in &lost {
-            tracing::warn!(run.id = id, "run lost: its lease expired");
+        let now = self.now();
+        let mut lost = Vec::new();
+        for run in self.store.expired_leases(now).await? {
+            let follow_up = self.follow_up(&run, RunStatus::Lost, now).await?;
+            if self.store.mark_lost(run.id, now, &follow_up).await? {
+                tracing::warn!(run.id = run.id, schedule.id = run.schedule_id,
+                    instance.id = ?run.instance_id, "run lost: its lease expired");
+                lost.push(run.id);
+            }
         }
         Ok(lost)
     }
 
-    /// Turns the due fire times of active schedules into runs. When several
-    /// fire times were missed (the process was down), one run serves the
-    /// latest of them and the schedule moves on to its next fire time.
+    /// Turns the due fire times of active schedules into runs or skips.
     async fn fire_due_schedules(&self) -> Result<Vec<i64>, EngineError> {
         let now = self.now();
         let mut fired = Vec::new();
         for schedule in self.store.due_schedules(now, 1000).await? {
-            let Some(due) = schedule.next_run_at else {
-                continue;
-            };
-            let (fire_time, next) = match &schedule.timing {
-                Timing::Cron { expression } => {
-                    let cron =
-                        Cron::new(expression, timing::parse_timezone(&schedule.timezone)?, now)?;
-                    let latest = cron
-                        .iter_after(due)
-                        .take_while(|t| *t <= now)
-                        .last()
-                        .unwrap_or(due);
-                    (latest, cron.next_after(latest))
+            let schedule_id = schedule.id;
+            match self.fire(schedule, now).await {
+                Ok(ids) => fired.extend(ids),
+                // One broken schedule must not hold the others back.
+                Err(error) => {
+                    tracing::error!(schedule.id = schedule_id, error = %error,
+                        "could not fire a schedule")
                 }
-                Timing::Once { .. } | Timing::Manual => (due, None),
-            };
-            let run = NewRun {
-                schedule_id: schedule.id,
-                function_id: schedule.function_id.clone(),
-                function_version: schedule.function_version,
-                data: schedule.data.clone(),
-                trigger: Trigger::Schedule,
-                scheduled_for: fire_time,
-                attempt: 1,
-                due_at: fire_time,
-                timeout_ms: schedule.timeout_ms,
-            };
-            if let Some(id) = self.store.fire(schedule.id, due, next, &run, now).await? {
-                if fire_time != due {
-                    tracing::info!(schedule.id = schedule.id, missed_from = %due, fire_time = %fire_time,
-                        "fire times were missed; one run serves the latest");
-                }
-                tracing::debug!(schedule.id = schedule.id, run.id = id, fire_time = %fire_time, "fired");
-                fired.push(id);
             }
         }
         Ok(fired)
     }
 
-    async fn claim(&self) -> Result<Vec<Run>, EngineError> {
-        self.claim_up_to(self.options.concurrency as i64).await
+    /// Decides what the due fire times of one schedule become, and commits
+    /// it. Returns the runs created.
+    async fn fire(&self, schedule: Schedule, now: DateTime<Utc>) -> Result<Vec<i64>, EngineError> {
+        let Some(due) = schedule.next_run_at else {
+            return Ok(Vec::new());
+        };
+        let mut firing = Firing {
+            schedule_id: schedule.id,
+            due,
+            next: None,
+            runs: Vec::new(),
+            events: Vec::new(),
+        };
+        let grace =
+            chrono::Duration::from_std(self.options.misfire_grace).unwrap_or(chrono::Duration::MAX);
+        let on_time = |t: DateTime<Utc>| now - t <= grace;
+
+        match &schedule.timing {
+            // A one-off always runs, however late: it has no later fire time
+            // to wait for.
+            Timing::Once { .. } => {
+                let trigger = if on_time(due) {
+                    Trigger::Schedule
+                } else {
+                    Trigger::CatchUp
+                };
+                let due_at = due.max(now - grace);
+                firing.runs.push(new_run(&schedule, trigger, due, due_at));
+            }
+            Timing::Manual => {}
+            Timing::Cron { expression, .. } => {
+                let cron = Cron::new(expression, timing::parse_timezone(&schedule.timezone)?, now)?;
+                let passed = PassedFireTimes::scan(&cron, due, now);
+                firing.next = cron.next_after(now);
+                let active = self.store.active_runs(schedule.id).await?;
+                decide(&schedule, &passed, active, on_time, now, &mut firing);
+            }
+        }
+
+        let Some(ids) = self.store.fire(&firing, now).await? else {
+            // Another instance handled this fire time first.
+            return Ok(Vec::new());
+        };
+        for event in &firing.events {
+            tracing::info!(schedule.id = schedule.id, kind = event.kind.as_str(),
+                fire_count = event.fire_count, reason = %event.reason, "fire time decision");
+        }
+        tracing::debug!(schedule.id = schedule.id, runs = ?ids, next_run_at = ?firing.next, "fired");
+        Ok(ids)
     }
 
-    async fn claim_up_to(&self, limit: i64) -> Result<Vec<Run>, EngineError> {
+    async fn claim(&self, limit: i64) -> Result<Vec<Run>, EngineError> {
         let now = self.now();
         let lease_until = now + self.options.lease;
         Ok(self
@@ -451,10 +738,124 @@ impl Engine {
         renewal.abort();
         tracing::info!(run.id = id, schedule.id = run.schedule_id, status = finished.status.as_str(),
             exit_code = ?finished.exit_code, "run finished");
-        if let Err(error) = self.store.finish_run(id, &finished).await {
+        let follow_up = match self
+            .follow_up(&run, finished.status, finished.finished_at)
+            .await
+        {
+            Ok(follow_up) => follow_up,
+            Err(error) => {
+                tracing::error!(run.id = id, error = %error, "could not decide on a retry");
+                FollowUp::default()
+            }
+        };
+        if let Err(error) = self.store.finish_run(id, &finished, &follow_up).await {
             tracing::error!(run.id = id, error = %error, "could not record the end of a run");
         }
         id
+    }
+
+    /// What follows a run that ended with `status` at `ended_at`: another
+    /// attempt at its fire time while the retry policy allows one, else the
+    /// schedule's failure trigger.
+    async fn follow_up(
+        &self,
+        run: &Run,
+        status: RunStatus,
+        ended_at: DateTime<Utc>,
+    ) -> Result<FollowUp, EngineError> {
+        let mut follow_up = FollowUp::default();
+        if !status.is_failure() {
+            return Ok(follow_up);
+        }
+        let schedule = match self.store.get_schedule(run.schedule_id).await {
+            Ok(schedule) => schedule,
+            // Deleted meanwhile: nothing to follow.
+            Err(StoreError::NotFound(_)) => return Ok(follow_up),
+            Err(other) => return Err(other.into()),
+        };
+        let policy = schedule.retry;
+
+        if policy.retries_after(run.attempt) {
+            let due_at = ended_at + policy.delay_after(run.attempt);
+            let limit = match policy.max_retries {
+                -1 => "no limit".to_string(),
+                n => format!("{} attempts", n + 1),
+            };
+            follow_up.runs.push(NewRun {
+                trigger: Trigger::Retry,
+                attempt: run.attempt + 1,
+                due_at,
+                serial: false,
+                ..retry_of(run)
+            });
+            follow_up.events.push(NewEvent {
+                run_id: Some(run.id),
+                first_fire_time: Some(run.scheduled_for),
+                last_fire_time: Some(run.scheduled_for),
+                fire_count: 1,
+                reason: format!(
+                    "run {} {} on attempt {}; attempt {} ({limit}) at {}",
+                    run.id,
+                    status.as_str(),
+                    run.attempt,
+                    run.attempt + 1,
+                    show(Some(due_at)),
+                ),
+                ..event(schedule.id, EventKind::Retried)
+            });
+            tracing::info!(run.id = run.id, schedule.id = schedule.id, attempt = run.attempt + 1,
+                due_at = %due_at, "run failed; retrying");
+            return Ok(follow_up);
+        }
+
+        let why = if policy.max_retries == 0 {
+            "no retries are set".to_string()
+        } else {
+            format!("its {} retries are used up", policy.max_retries)
+        };
+        follow_up.events.push(NewEvent {
+            run_id: Some(run.id),
+            first_fire_time: Some(run.scheduled_for),
+            last_fire_time: Some(run.scheduled_for),
+            fire_count: 1,
+            reason: format!(
+                "run {} {} on attempt {}; {why}",
+                run.id,
+                status.as_str(),
+                run.attempt
+            ),
+            ..event(schedule.id, EventKind::GaveUp)
+        });
+        tracing::info!(
+            run.id = run.id,
+            schedule.id = schedule.id,
+            attempt = run.attempt,
+            "run failed; giving up"
+        );
+
+        if let Some(target) = schedule.failure_trigger {
+            match self.store.get_schedule(target).await {
+                Ok(other) => {
+                    follow_up
+                        .runs
+                        .push(new_run(&other, Trigger::Failure, ended_at, ended_at));
+                    follow_up.events.push(NewEvent {
+                        run_id: Some(run.id),
+                        reason: format!("failure trigger: schedule {target} runs now"),
+                        ..event(schedule.id, EventKind::FailureTriggered)
+                    });
+                }
+                Err(StoreError::NotFound(_)) => {
+                    tracing::warn!(
+                        schedule.id = schedule.id,
+                        failure_trigger = target,
+                        "the failure trigger no longer exists"
+                    );
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(follow_up)
     }
 
     async fn invoke(&self, run: &Run) -> Result<crate::runtime::Outcome, EngineError> {
@@ -510,19 +911,277 @@ impl Engine {
     }
 }
 
-/// The first fire time of a new schedule: the next cron slot after `now`,
-/// the given instant for a one-off (a past one fires at once), none for a
+/// The fire times of a cron schedule from its stored `next_run_at` up to
+/// now: how many there were, and the latest of them (enough for any policy).
+struct PassedFireTimes {
+    /// The latest fire times, oldest first.
+    latest: VecDeque<DateTime<Utc>>,
+    first: DateTime<Utc>,
+    count: usize,
+    /// True when the scan stopped at `MAX_SCANNED_FIRE_TIMES`.
+    truncated: bool,
+}
+
+impl PassedFireTimes {
+    fn scan(cron: &Cron, due: DateTime<Utc>, now: DateTime<Utc>) -> PassedFireTimes {
+        let (latest, count, reached) = Self::scan_from(cron, due, now);
+        let Some(reached) = reached else {
+            return PassedFireTimes {
+                latest,
+                first: due,
+                count,
+                truncated: false,
+            };
+        };
+        // Too many to walk: the fire times are dense, so the latest ones lie
+        // in a short stretch before now. Walk that instead; the count is then
+        // a lower bound.
+        let window = (reached - due) / 100;
+        let (latest, recent, _) = Self::scan_from(cron, (now - window).max(reached), now);
+        PassedFireTimes {
+            latest,
+            first: due,
+            count: count + recent,
+            truncated: true,
+        }
+    }
+
+    /// Walks fire times from `from` (included) to `now`, keeping the
+    /// latest. Returns them, how many were walked, and where the walk stopped
+    /// if it reached [`MAX_SCANNED_FIRE_TIMES`].
+    fn scan_from(
+        cron: &Cron,
+        from: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> (VecDeque<DateTime<Utc>>, usize, Option<DateTime<Utc>>) {
+        // Room for the catch-up runs plus the fire times that are on time.
+        let keep = 2 * CatchUp::MAX_RUNS;
+        let mut latest = VecDeque::with_capacity(keep);
+        let mut count = 0;
+        let times = cron.iter_after(from - chrono::Duration::seconds(1));
+        for t in times.take_while(|t| *t <= now) {
+            if count == MAX_SCANNED_FIRE_TIMES {
+                return (latest, count, Some(t));
+            }
+            if latest.len() == keep {
+                latest.pop_front();
+            }
+            latest.push_back(t);
+            count += 1;
+        }
+        (latest, count, None)
+    }
+}
+
+/// The policy decisions for the passed fire times of a cron schedule:
+/// which are on time, which were missed and what catch-up makes of them,
+/// and what overlap with runs still going makes of the rest.
+fn decide(
+    schedule: &Schedule,
+    passed: &PassedFireTimes,
+    active: ActiveRuns,
+    on_time: impl Fn(DateTime<Utc>) -> bool,
+    now: DateTime<Utc>,
+    firing: &mut Firing,
+) {
+    let punctual: Vec<DateTime<Utc>> = passed
+        .latest
+        .iter()
+        .copied()
+        .filter(|t| on_time(*t))
+        .collect();
+    let missed_count = passed.count - punctual.len();
+    let missed_kept: Vec<DateTime<Utc>> = passed
+        .latest
+        .iter()
+        .copied()
+        .filter(|t| !on_time(*t))
+        .collect();
+    let more = if passed.truncated { " or more" } else { "" };
+
+    // Catch-up: which missed fire times get a run.
+    let catch_up: Vec<DateTime<Utc>> = match schedule.catch_up {
+        CatchUp::None => Vec::new(),
+        // An on-time run covers the missed ones too.
+        CatchUp::One if punctual.is_empty() => missed_kept.last().copied().into_iter().collect(),
+        CatchUp::One => Vec::new(),
+        CatchUp::All => {
+            let skip = missed_kept.len().saturating_sub(CatchUp::MAX_RUNS);
+            missed_kept[skip..].to_vec()
+        }
+    };
+    if missed_count > 0 {
+        // The caught-up fire times are the latest missed ones, so the
+        // uncaught ones run from the first missed to the one before them.
+        let uncaught = missed_count - catch_up.len();
+        let last_uncaught = missed_kept
+            .len()
+            .checked_sub(catch_up.len() + 1)
+            .map(|i| missed_kept[i]);
+        if uncaught > 0 {
+            let reason = match schedule.catch_up {
+                CatchUp::None => "missed while no instance was running (catch-up: none)".into(),
+                CatchUp::One if punctual.is_empty() => {
+                    "missed while no instance was running; one run serves the latest \
+                     (catch-up: one)"
+                        .into()
+                }
+                CatchUp::One => {
+                    "missed while no instance was running; the on-time run serves them \
+                     (catch-up: one)"
+                        .into()
+                }
+                CatchUp::All => format!(
+                    "missed while no instance was running, beyond the {} runs catch-up makes \
+                     (catch-up: all)",
+                    CatchUp::MAX_RUNS
+                ),
+            };
+            firing.events.push(NewEvent {
+                first_fire_time: Some(passed.first),
+                last_fire_time: last_uncaught,
+                fire_count: uncaught as i64,
+                reason: format!("{uncaught}{more} fire times {reason}"),
+                ..event(schedule.id, EventKind::Skipped)
+            });
+        }
+        if let (Some(first), Some(last)) = (catch_up.first(), catch_up.last()) {
+            firing.events.push(NewEvent {
+                first_fire_time: Some(*first),
+                last_fire_time: Some(*last),
+                fire_count: catch_up.len() as i64,
+                reason: format!(
+                    "{} missed fire times get a catch-up run (catch-up: {})",
+                    catch_up.len(),
+                    schedule.catch_up.as_str()
+                ),
+                ..event(schedule.id, EventKind::CaughtUp)
+            });
+        }
+    }
+
+    // Overlap: what the fire times that get a run do about runs still going.
+    let candidates = catch_up
+        .iter()
+        .map(|t| (*t, Trigger::CatchUp, now))
+        .chain(punctual.iter().map(|t| (*t, Trigger::Schedule, *t)));
+    let blocked = match schedule.overlap {
+        Overlap::Allow => false,
+        Overlap::Skip => active.any(),
+        Overlap::Queue => active.waiting > 0,
+    };
+    for (fire_time, trigger, due_at) in candidates {
+        if blocked {
+            let reason = match schedule.overlap {
+                Overlap::Queue => {
+                    "overlap: a run is already waiting for the running one (overlap: queue)"
+                }
+                _ => "overlap: an earlier run was still pending or running (overlap: skip)",
+            };
+            firing.events.push(NewEvent {
+                first_fire_time: Some(fire_time),
+                last_fire_time: Some(fire_time),
+                fire_count: 1,
+                reason: reason.to_string(),
+                ..event(schedule.id, EventKind::Skipped)
+            });
+            continue;
+        }
+        firing.runs.push(NewRun {
+            // Under skip and queue, runs of one schedule never overlap: each
+            // waits for the one before it.
+            serial: schedule.overlap != Overlap::Allow,
+            ..new_run(schedule, trigger, fire_time, due_at)
+        });
+    }
+}
+
+/// Whether two checked definitions are the same; state (status, next fire
+/// time, timestamps) does not count.
+fn same_definition(a: &Schedule, b: &Schedule) -> bool {
+    a.function_id == b.function_id
+        && a.function_version == b.function_version
+        && a.title == b.title
+        && a.description == b.description
+        && a.data == b.data
+        && a.timing == b.timing
+        && a.timezone == b.timezone
+        && a.timeout_ms == b.timeout_ms
+        && a.catch_up == b.catch_up
+        && a.overlap == b.overlap
+        && a.retry == b.retry
+        && a.failure_trigger == b.failure_trigger
+        && a.event_id == b.event_id
+}
+
+/// The first fire time of a schedule from `now`: the next cron slot, the
+/// given instant for a one-off (a past one fires at once), none for a
 /// manual schedule.
 fn first_fire_time(
-    timing: &Timing,
-    tz: Tz,
+    schedule: &Schedule,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, EngineError> {
-    Ok(match timing {
-        Timing::Cron { expression } => Cron::new(expression, tz, now)?.next_after(now),
+    Ok(match &schedule.timing {
+        Timing::Cron { expression, .. } => {
+            let tz = timing::parse_timezone(&schedule.timezone)?;
+            Cron::new(expression, tz, now)?.next_after(now)
+        }
         Timing::Once { run_at } => Some((*run_at).max(now)),
         Timing::Manual => None,
     })
+}
+
+/// A first attempt of `schedule` for `fire_time`, startable from `due_at`.
+fn new_run(
+    schedule: &Schedule,
+    trigger: Trigger,
+    fire_time: DateTime<Utc>,
+    due_at: DateTime<Utc>,
+) -> NewRun {
+    NewRun {
+        schedule_id: schedule.id,
+        function_id: schedule.function_id.clone(),
+        function_version: schedule.function_version,
+        data: schedule.data.clone(),
+        trigger,
+        scheduled_for: fire_time,
+        attempt: 1,
+        due_at,
+        timeout_ms: schedule.timeout_ms,
+        serial: false,
+    }
+}
+
+/// Another attempt of `run`, with the data and function it had.
+fn retry_of(run: &Run) -> NewRun {
+    NewRun {
+        schedule_id: run.schedule_id,
+        function_id: run.function_id.clone(),
+        function_version: run.function_version,
+        data: run.data.clone(),
+        trigger: run.trigger,
+        scheduled_for: run.scheduled_for,
+        attempt: run.attempt,
+        due_at: run.scheduled_for,
+        timeout_ms: run.timeout_ms,
+        serial: false,
+    }
+}
+
+fn event(schedule_id: i64, kind: EventKind) -> NewEvent {
+    NewEvent {
+        schedule_id,
+        kind,
+        run_id: None,
+        first_fire_time: None,
+        last_fire_time: None,
+        fire_count: 0,
+        reason: String::new(),
+    }
+}
+
+fn show(instant: Option<DateTime<Utc>>) -> String {
+    instant.map_or_else(|| "none".to_string(), timing::rfc3339)
 }
 
 /// The variables a handler sees: which run it is, and nothing of the host.

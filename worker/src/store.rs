@@ -17,7 +17,8 @@ use sqlx::{Row, SqlitePool};
 
 use crate::manifest::Manifest;
 use crate::model::{
-    Function, LineStart, Output, Run, RunStatus, Schedule, ScheduleStatus, Stream, Timing, Trigger,
+    Backoff, CatchUp, EventKind, Function, LineStart, Output, Overlap, RetryPolicy, Run, RunStatus,
+    Schedule, ScheduleEvent, ScheduleStatus, Stream, Timing, Trigger,
 };
 
 /// What can go wrong in storage, in the engine's terms.
@@ -64,6 +65,57 @@ pub struct NewRun {
     pub attempt: i64,
     pub due_at: DateTime<Utc>,
     pub timeout_ms: i64,
+    /// Start only when no other run of the schedule is running, after the
+    /// serial runs created before it.
+    pub serial: bool,
+}
+
+/// A decision to record about a schedule.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub schedule_id: i64,
+    pub kind: EventKind,
+    pub run_id: Option<i64>,
+    pub first_fire_time: Option<DateTime<Utc>>,
+    pub last_fire_time: Option<DateTime<Utc>>,
+    pub fire_count: i64,
+    pub reason: String,
+}
+
+/// What one fire of a schedule does, committed at once: the schedule moves
+/// from `due` to `next`, and the runs and events are stored.
+#[derive(Debug, Clone)]
+pub struct Firing {
+    pub schedule_id: i64,
+    /// The `next_run_at` the decision was taken on; if another instance
+    /// moved it meanwhile, nothing is stored.
+    pub due: DateTime<Utc>,
+    pub next: Option<DateTime<Utc>>,
+    pub runs: Vec<NewRun>,
+    pub events: Vec<NewEvent>,
+}
+
+/// What follows the end of a run, stored with it: a retry, a failure
+/// trigger's run, and the events that explain them.
+#[derive(Debug, Clone, Default)]
+pub struct FollowUp {
+    pub runs: Vec<NewRun>,
+    pub events: Vec<NewEvent>,
+}
+
+/// The runs of one schedule that have not ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActiveRuns {
+    pub running: i64,
+    pub pending: i64,
+    /// Pending serial runs: fire times queued behind a running one.
+    pub waiting: i64,
+}
+
+impl ActiveRuns {
+    pub fn any(&self) -> bool {
+        self.running + self.pending > 0
+    }
 }
 
 /// How a run ended, as recorded.
@@ -99,8 +151,12 @@ const RUN_COLUMNS: &str = "id, schedule_id, function_id, function_version, data,
      exit_code, error, created_at";
 
 const SCHEDULE_COLUMNS: &str = "id, function_id, function_version, title, description, data, \
-     timing_kind, cron_expression, run_at, timezone, timeout_ms, status, next_run_at, \
-     created_at, updated_at";
+     timing_kind, cron_expression, phrase, run_at, timezone, timeout_ms, catch_up, overlap, \
+     max_retries, backoff, backoff_base_ms, backoff_cap_ms, failure_trigger, event_id, status, \
+     next_run_at, created_at, updated_at";
+
+const EVENT_COLUMNS: &str =
+    "id, schedule_id, at, kind, run_id, first_fire_time, last_fire_time, fire_count, reason";
 
 const FUNCTION_COLUMNS: &str = "f.id, f.version, f.title, f.description, f.data_schema, \
      f.example, f.module_hash, m.size, f.created_at";
@@ -254,12 +310,14 @@ impl Store {
     /// Stores a schedule whose timing the caller has checked, with its first
     /// fire time.
     pub async fn insert_schedule(&self, schedule: &Schedule) -> Result<i64> {
-        let (kind, expression, run_at) = timing_columns(&schedule.timing);
+        let (kind, expression, phrase, run_at) = timing_columns(&schedule.timing);
         let id = sqlx::query_scalar(
             "INSERT INTO schedules (function_id, function_version, title, description, data, \
-             timing_kind, cron_expression, run_at, timezone, timeout_ms, status, next_run_at, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+             timing_kind, cron_expression, phrase, run_at, timezone, timeout_ms, catch_up, \
+             overlap, max_retries, backoff, backoff_base_ms, backoff_cap_ms, failure_trigger, \
+             event_id, status, next_run_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23) RETURNING id",
         )
         .bind(&schedule.function_id)
         .bind(schedule.function_version)
@@ -268,16 +326,82 @@ impl Store {
         .bind(schedule.data.to_string())
         .bind(kind)
         .bind(expression)
+        .bind(phrase)
         .bind(run_at)
         .bind(&schedule.timezone)
         .bind(schedule.timeout_ms)
+        .bind(schedule.catch_up.as_str())
+        .bind(schedule.overlap.as_str())
+        .bind(schedule.retry.max_retries)
+        .bind(schedule.retry.backoff.as_str())
+        .bind(schedule.retry.base_ms)
+        .bind(schedule.retry.cap_ms)
+        .bind(schedule.failure_trigger)
+        .bind(&schedule.event_id)
         .bind(schedule.status.as_str())
         .bind(schedule.next_run_at.map(ms))
         .bind(ms(schedule.created_at))
         .bind(ms(schedule.updated_at))
         .fetch_one(&self.pool)
-        .await?;
+        .await
+        .map_err(|e| unique_violation(e, "a schedule with this eventId exists"))?;
         Ok(id)
+    }
+
+    /// Replaces a stored schedule's definition, state and next fire time,
+    /// and records why.
+    pub async fn update_schedule(&self, schedule: &Schedule, event: &NewEvent) -> Result<()> {
+        let (kind, expression, phrase, run_at) = timing_columns(&schedule.timing);
+        let mut tx = self.pool.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE schedules SET function_id = $1, function_version = $2, title = $3, \
+             description = $4, data = $5, timing_kind = $6, cron_expression = $7, phrase = $8, \
+             run_at = $9, timezone = $10, timeout_ms = $11, catch_up = $12, overlap = $13, \
+             max_retries = $14, backoff = $15, backoff_base_ms = $16, backoff_cap_ms = $17, \
+             failure_trigger = $18, event_id = $19, status = $20, next_run_at = $21, \
+             updated_at = $22 WHERE id = $23",
+        )
+        .bind(&schedule.function_id)
+        .bind(schedule.function_version)
+        .bind(&schedule.title)
+        .bind(&schedule.description)
+        .bind(schedule.data.to_string())
+        .bind(kind)
+        .bind(expression)
+        .bind(phrase)
+        .bind(run_at)
+        .bind(&schedule.timezone)
+        .bind(schedule.timeout_ms)
+        .bind(schedule.catch_up.as_str())
+        .bind(schedule.overlap.as_str())
+        .bind(schedule.retry.max_retries)
+        .bind(schedule.retry.backoff.as_str())
+        .bind(schedule.retry.base_ms)
+        .bind(schedule.retry.cap_ms)
+        .bind(schedule.failure_trigger)
+        .bind(&schedule.event_id)
+        .bind(schedule.status.as_str())
+        .bind(schedule.next_run_at.map(ms))
+        .bind(ms(schedule.updated_at))
+        .bind(schedule.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_violation(e, "a schedule with this eventId exists"))?;
+        if updated.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("schedule {}", schedule.id)));
+        }
+        insert_event(&mut tx, event, schedule.updated_at).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn find_schedule_by_event_id(&self, event_id: &str) -> Result<Option<Schedule>> {
+        let sql = format!("SELECT {SCHEDULE_COLUMNS} FROM schedules WHERE event_id = $1");
+        let row = sqlx::query(&sql)
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(schedule_from_row).transpose()
     }
 
     pub async fn get_schedule(&self, id: i64) -> Result<Schedule> {
@@ -326,33 +450,64 @@ impl Store {
         rows.iter().map(schedule_from_row).collect()
     }
 
-    /// Turns a fire time into a run and moves the schedule on to its next
-    /// fire time, atomically. Returns the run's id, or `None` when another
-    /// instance already handled this fire time.
-    pub async fn fire(
-        &self,
-        schedule_id: i64,
-        fired: DateTime<Utc>,
-        next: Option<DateTime<Utc>>,
-        run: &NewRun,
-        now: DateTime<Utc>,
-    ) -> Result<Option<i64>> {
+    /// Commits one fire of a schedule: moves it on to its next fire time and
+    /// stores the runs and events, atomically. Returns the ids of the runs
+    /// created, or `None` when another instance already handled this fire.
+    pub async fn fire(&self, firing: &Firing, now: DateTime<Utc>) -> Result<Option<Vec<i64>>> {
         let mut tx = self.pool.begin().await?;
         let moved = sqlx::query(
             "UPDATE schedules SET next_run_at = $1 \
              WHERE id = $2 AND status = 'active' AND next_run_at = $3",
         )
-        .bind(next.map(ms))
-        .bind(schedule_id)
-        .bind(ms(fired))
+        .bind(firing.next.map(ms))
+        .bind(firing.schedule_id)
+        .bind(ms(firing.due))
         .execute(&mut *tx)
         .await?;
         if moved.rows_affected() == 0 {
             return Ok(None);
         }
-        let id = insert_run(&mut tx, run, now).await?;
+        let mut ids = Vec::with_capacity(firing.runs.len());
+        for run in &firing.runs {
+            ids.extend(insert_run(&mut tx, run, now).await?);
+        }
+        for event in &firing.events {
+            insert_event(&mut tx, event, now).await?;
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok(Some(ids))
+    }
+
+    /// The runs of a schedule that have not ended yet.
+    pub async fn active_runs(&self, schedule_id: i64) -> Result<ActiveRuns> {
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(status = 'running'), 0) AS running, \
+                    COALESCE(SUM(status = 'pending'), 0) AS pending, \
+                    COALESCE(SUM(status = 'pending' AND serial = 1), 0) AS waiting \
+             FROM runs WHERE schedule_id = $1 AND status IN ('pending', 'running')",
+        )
+        .bind(schedule_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ActiveRuns {
+            running: row.try_get("running")?,
+            pending: row.try_get("pending")?,
+            waiting: row.try_get("waiting")?,
+        })
+    }
+
+    /// The decisions recorded about a schedule, newest first.
+    pub async fn list_events(&self, schedule_id: i64, limit: i64) -> Result<Vec<ScheduleEvent>> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM schedule_events WHERE schedule_id = $1 \
+             ORDER BY id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(schedule_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_from_row).collect()
     }
 
     pub async fn delete_schedule(&self, id: i64) -> Result<()> {
@@ -389,9 +544,19 @@ impl Store {
         Ok(id)
     }
 
+    /// Records a decision about a schedule.
+    pub async fn insert_event(&self, event: &NewEvent, now: DateTime<Utc>) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        insert_event(&mut tx, event, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Claims up to `limit` pending runs that are due, for `instance_id`, with
     /// a lease until `lease_until`. One statement: SQLite runs it as a single
-    /// writer, so a run is never claimed twice.
+    /// writer, so a run is never claimed twice. A serial run is claimable only
+    /// when no run of its schedule is running and no serial run of it came
+    /// first, so at most one of them starts per schedule at a time.
     pub async fn claim_runs(
         &self,
         instance_id: &str,
@@ -402,8 +567,13 @@ impl Store {
         let sql = format!(
             "UPDATE runs SET status = 'running', instance_id = $1, lease_until = $2, \
              started_at = $3 \
-             WHERE id IN (SELECT id FROM runs WHERE status = 'pending' AND due_at <= $3 \
-                          ORDER BY due_at, id LIMIT $4) \
+             WHERE id IN (SELECT r.id FROM runs r WHERE r.status = 'pending' AND r.due_at <= $3 \
+                 AND (r.serial = 0 OR ( \
+                   NOT EXISTS (SELECT 1 FROM runs o WHERE o.schedule_id = r.schedule_id \
+                               AND o.status = 'running') \
+                   AND NOT EXISTS (SELECT 1 FROM runs e WHERE e.schedule_id = r.schedule_id \
+                               AND e.status = 'pending' AND e.serial = 1 AND e.id < r.id))) \
+                 ORDER BY r.due_at, r.id LIMIT $4) \
              RETURNING {RUN_COLUMNS}"
         );
         let rows = sqlx::query(&sql)
@@ -437,21 +607,53 @@ impl Store {
         Ok(renewed.rows_affected() == 1)
     }
 
-    /// Marks running runs whose lease ran out as lost; returns their ids.
-    pub async fn sweep_lost_runs(&self, now: DateTime<Utc>) -> Result<Vec<i64>> {
-        let ids = sqlx::query_scalar(
-            "UPDATE runs SET status = 'lost', finished_at = $1, lease_until = NULL, \
-             error = 'the instance running it stopped renewing its lease' \
-             WHERE status = 'running' AND lease_until < $1 RETURNING id",
-        )
-        .bind(ms(now))
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(ids)
+    /// Running runs whose lease ran out.
+    pub async fn expired_leases(&self, now: DateTime<Utc>) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'running' AND lease_until < $1 \
+             ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(ms(now))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
     }
 
-    /// Records how a run ended, with its output.
-    pub async fn finish_run(&self, run_id: i64, finished: &Finished) -> Result<()> {
+    /// Marks a run whose lease ran out as lost, with what follows from that.
+    /// Returns false when it was not lost after all (its instance renewed the
+    /// lease or finished it meanwhile, or another sweeper came first).
+    pub async fn mark_lost(
+        &self,
+        run_id: i64,
+        now: DateTime<Utc>,
+        follow_up: &FollowUp,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await?;
+        let marked = sqlx::query(
+            "UPDATE runs SET status = 'lost', finished_at = $1, lease_until = NULL, \
+             error = 'the instance running it stopped renewing its lease' \
+             WHERE id = $2 AND status = 'running' AND lease_until < $1",
+        )
+        .bind(ms(now))
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        if marked.rows_affected() == 0 {
+            return Ok(false);
+        }
+        store_follow_up(&mut tx, follow_up, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records how a run ended, with its output and what follows from it.
+    pub async fn finish_run(
+        &self,
+        run_id: i64,
+        finished: &Finished,
+        follow_up: &FollowUp,
+    ) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "UPDATE runs SET status = $1, started_at = $2, finished_at = $3, exit_code = $4, \
@@ -485,6 +687,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        store_follow_up(&mut tx, follow_up, finished.finished_at).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -563,15 +766,13 @@ impl Store {
     }
 }
 
-async fn insert_run(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    run: &NewRun,
-    now: DateTime<Utc>,
-) -> Result<Option<i64>> {
+type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
+
+async fn insert_run(tx: &mut Tx<'_>, run: &NewRun, now: DateTime<Utc>) -> Result<Option<i64>> {
     let id = sqlx::query_scalar(
         "INSERT INTO runs (schedule_id, function_id, function_version, data, trigger, \
-         scheduled_for, attempt, status, due_at, timeout_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10) \
+         scheduled_for, attempt, status, due_at, timeout_ms, serial, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(run.schedule_id)
@@ -583,10 +784,49 @@ async fn insert_run(
     .bind(run.attempt)
     .bind(ms(run.due_at))
     .bind(run.timeout_ms)
+    .bind(run.serial)
     .bind(ms(now))
     .fetch_optional(&mut **tx)
     .await?;
     Ok(id)
+}
+
+async fn insert_event(tx: &mut Tx<'_>, event: &NewEvent, now: DateTime<Utc>) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO schedule_events (schedule_id, at, kind, run_id, first_fire_time, \
+         last_fire_time, fire_count, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(event.schedule_id)
+    .bind(ms(now))
+    .bind(event.kind.as_str())
+    .bind(event.run_id)
+    .bind(event.first_fire_time.map(ms))
+    .bind(event.last_fire_time.map(ms))
+    .bind(event.fire_count)
+    .bind(&event.reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn store_follow_up(tx: &mut Tx<'_>, follow_up: &FollowUp, now: DateTime<Utc>) -> Result<()> {
+    for run in &follow_up.runs {
+        insert_run(tx, run, now).await?;
+    }
+    for event in &follow_up.events {
+        insert_event(tx, event, now).await?;
+    }
+    Ok(())
+}
+
+/// A unique-index violation is the caller's conflict, not a database fault.
+fn unique_violation(error: sqlx::Error, conflict: &str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(conflict.to_string())
+        }
+        _ => StoreError::Database(error),
+    }
 }
 
 /// The content hash that names a module.
@@ -610,12 +850,20 @@ fn json(row: &SqliteRow, column: &str) -> Result<Value> {
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-fn timing_columns(timing: &Timing) -> (&'static str, Option<&str>, Option<i64>) {
+type TimingColumns<'a> = (&'static str, Option<&'a str>, Option<&'a str>, Option<i64>);
+
+fn timing_columns(timing: &Timing) -> TimingColumns<'_> {
     match timing {
-        Timing::Cron { expression } => ("cron", Some(expression), None),
-        Timing::Once { run_at } => ("once", None, Some(ms(*run_at))),
-        Timing::Manual => ("manual", None, None),
+        Timing::Cron { expression, phrase } => ("cron", Some(expression), phrase.as_deref(), None),
+        Timing::Once { run_at } => ("once", None, None, Some(ms(*run_at))),
+        Timing::Manual => ("manual", None, None, None),
     }
+}
+
+/// Reads a column holding one of an enum's names.
+fn named<T>(row: &SqliteRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| StoreError::Corrupt(format!("{column} `{text}`")))
 }
 
 fn run_status(text: &str) -> Result<RunStatus> {
@@ -641,6 +889,7 @@ fn schedule_from_row(row: &SqliteRow) -> Result<Schedule> {
     let timing = match row.try_get::<String, _>("timing_kind")?.as_str() {
         "cron" => Timing::Cron {
             expression: row.try_get("cron_expression")?,
+            phrase: row.try_get("phrase")?,
         },
         "once" => Timing::Once {
             run_at: from_ms(row.try_get("run_at")?),
@@ -652,15 +901,11 @@ fn schedule_from_row(row: &SqliteRow) -> Result<Schedule> {
             )));
         }
     };
-    let status = match row.try_get::<String, _>("status")?.as_str() {
-        "active" => ScheduleStatus::Active,
-        "paused" => ScheduleStatus::Paused,
-        other => {
-            return Err(StoreError::Corrupt(format!(
-                "schedule {id} status `{other}`"
-            )));
-        }
-    };
+    let status = named(row, "status", |s| match s {
+        "active" => Some(ScheduleStatus::Active),
+        "paused" => Some(ScheduleStatus::Paused),
+        _ => None,
+    })?;
     Ok(Schedule {
         id,
         function_id: row.try_get("function_id")?,
@@ -671,10 +916,37 @@ fn schedule_from_row(row: &SqliteRow) -> Result<Schedule> {
         timing,
         timezone: row.try_get("timezone")?,
         timeout_ms: row.try_get("timeout_ms")?,
+        catch_up: named(row, "catch_up", CatchUp::parse)?,
+        overlap: named(row, "overlap", Overlap::parse)?,
+        retry: RetryPolicy {
+            max_retries: row.try_get("max_retries")?,
+            backoff: named(row, "backoff", Backoff::parse)?,
+            base_ms: row.try_get("backoff_base_ms")?,
+            cap_ms: row.try_get("backoff_cap_ms")?,
+        },
+        failure_trigger: row.try_get("failure_trigger")?,
+        event_id: row.try_get("event_id")?,
         status,
         next_run_at: row.try_get::<Option<i64>, _>("next_run_at")?.map(from_ms),
         created_at: from_ms(row.try_get("created_at")?),
         updated_at: from_ms(row.try_get("updated_at")?),
+    })
+}
+
+fn event_from_row(row: &SqliteRow) -> Result<ScheduleEvent> {
+    let at = |column: &str| -> Result<Option<DateTime<Utc>>> {
+        Ok(row.try_get::<Option<i64>, _>(column)?.map(from_ms))
+    };
+    Ok(ScheduleEvent {
+        id: row.try_get("id")?,
+        schedule_id: row.try_get("schedule_id")?,
+        at: from_ms(row.try_get("at")?),
+        kind: named(row, "kind", EventKind::parse)?,
+        run_id: row.try_get("run_id")?,
+        first_fire_time: at("first_fire_time")?,
+        last_fire_time: at("last_fire_time")?,
+        fire_count: row.try_get("fire_count")?,
+        reason: row.try_get("reason")?,
     })
 }
 

@@ -1,5 +1,5 @@
-//! `probe`: writes the text it is given to stdout and stderr exactly, then
-//! exits with the given code, or traps when `trap` is set.
+//! `probe`: writes the text it is given to stdout and stderr exactly, sleeps
+//! if told to, then exits with the given code, or traps when `trap` is set.
 
 use std::io::Write;
 
@@ -18,6 +18,13 @@ struct Data {
     exit_code: i32,
     #[serde(default)]
     trap: bool,
+    /// Milliseconds to sleep after writing: a run that stays running.
+    #[serde(default)]
+    sleep_ms: u64,
+    /// Exit 1 on attempts before this one (`ENSCHEDULE_ATTEMPT`): a run
+    /// that succeeds on a retry.
+    #[serde(default)]
+    fail_until_attempt: u32,
 }
 
 fn main() {
@@ -38,8 +45,19 @@ fn main() {
     let _ = stderr.write_all(data.stderr.as_bytes());
     let _ = stderr.flush();
 
+    if data.sleep_ms > 0 {
+        std::thread::sleep(std::time::Duration::from_millis(data.sleep_ms));
+    }
     if data.trap {
         core::arch::wasm32::unreachable();
+    }
+    let attempt: u32 = std::env::var("ENSCHEDULE_ATTEMPT")
+        .ok()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1);
+    if attempt < data.fail_until_attempt {
+        eprintln!("failing on purpose on attempt {attempt}");
+        std::process::exit(1);
     }
     std::process::exit(data.exit_code);
 }

@@ -1,4 +1,6 @@
-//! `enschedule exec`, run as a process the way a handler author runs it.
+//! The command-line tools, run as processes the way people run them:
+//! `enschedule exec` for handler authors, `enschedule next` for checking
+//! what a schedule's timing means.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -8,9 +10,21 @@ fn module(name: &str) -> PathBuf {
 }
 
 fn exec(args: &[&str]) -> (Option<i32>, String, String) {
+    enschedule("exec", args)
+}
+
+fn next(args: &[&str]) -> (Option<i32>, String, String) {
+    enschedule("next", args)
+}
+
+/// Runs a subcommand; answers its exit code, stdout and stderr.
+fn enschedule(command: &str, args: &[&str]) -> (Option<i32>, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_enschedule"))
-        .arg("exec")
+        .arg(command)
         .args(args)
+        // The host's zone must never leak into fire times.
+        .env("TZ", "Pacific/Auckland")
+        .env_remove("ENSCHEDULE_DEFAULT_TIMEZONE")
         .output()
         .expect("enschedule runs");
     (
@@ -87,5 +101,92 @@ fn exec_refuses_data_that_breaks_the_schema() {
              at /message: 1 is not of type \"string\"\n"
                 .to_string()
         )
+    );
+}
+
+#[test]
+fn next_prints_fire_times_in_utc_one_per_line() {
+    let result = next(&[
+        "0 2 * * *",
+        "--tz",
+        "America/New_York",
+        "--after",
+        "2026-03-07T00:00:00Z",
+        "--count",
+        "3",
+    ]);
+    assert_eq!(
+        result,
+        (
+            Some(0),
+            "2026-03-07T07:00:00Z\n2026-03-08T07:00:00Z\n2026-03-09T06:00:00Z\n".to_string(),
+            String::new()
+        )
+    );
+}
+
+#[test]
+fn next_reads_a_phrase_and_defaults_to_five_in_utc() {
+    let (code, stdout, stderr) = next(&[
+        "every monday at noon",
+        "--after",
+        "2026-01-01T00:00:00+01:00",
+    ]);
+    assert_eq!((code, stderr.as_str()), (Some(0), ""));
+    assert_eq!(
+        stdout,
+        "2026-01-05T12:00:00Z\n2026-01-12T12:00:00Z\n2026-01-19T12:00:00Z\n\
+         2026-01-26T12:00:00Z\n2026-02-02T12:00:00Z\n"
+    );
+}
+
+#[test]
+fn next_as_json_gives_the_cron_form_and_a_description() {
+    let (code, stdout, _) = next(&[
+        "every 15 minutes",
+        "--after",
+        "2026-01-01T00:07:00Z",
+        "--count",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0));
+    let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        document,
+        serde_json::json!({
+            "expression": "*/15 * * * *",
+            "phrase": "every 15 minutes",
+            "description": "every 15 minutes",
+            "timezone": "UTC",
+            "after": "2026-01-01T00:07:00Z",
+            "next": ["2026-01-01T00:15:00Z", "2026-01-01T00:30:00Z"]
+        })
+    );
+}
+
+#[test]
+fn next_refuses_a_bad_expression_with_status_2() {
+    assert_eq!(
+        next(&["0 0 31 2 *"]),
+        (
+            Some(2),
+            String::new(),
+            "enschedule next: `0 0 31 2 *` never fires: it has no fire time in the next 100 years\n"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        next(&["61 * * * *"]),
+        (
+            Some(2),
+            String::new(),
+            "enschedule next: minute: 61 is outside 0-59\n".to_string()
+        )
+    );
+    assert_eq!(
+        next(&["@daily", "--tz", "Europe/Nowhere"]).2,
+        "enschedule next: --tz: `Europe/Nowhere` is not an IANA timezone name \
+         (for example `Europe/Berlin` or `UTC`)\n"
     );
 }

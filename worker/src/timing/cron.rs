@@ -13,6 +13,8 @@ use std::fmt;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Weekday};
 
+mod describe;
+
 /// Why an expression was refused. The message names the field and the problem.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CronError {
@@ -341,7 +343,9 @@ fn parse_item(field: Field, item: &str) -> Result<u64, CronError> {
     } else {
         let value = parse_value(field, range)?;
         match step {
-            Some(_) => (value, if field == Field::DayOfWeek { 6 } else { high }),
+            // `7/2` starts at the second spelling of Sunday: only Sunday.
+            Some(_) if field == Field::DayOfWeek => (value, value.max(6)),
+            Some(_) => (value, high),
             None => (value, value),
         }
     };

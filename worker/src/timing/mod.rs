@@ -14,11 +14,13 @@
 //! Everything here is pure: no clock, no I/O.
 
 mod cron;
+mod phrase;
 
 use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 pub use self::cron::{CronError, CronExpr, Field};
+pub use self::phrase::{PhraseError, phrase_to_cron};
 
 /// How far ahead an expression must fire to be accepted.
 pub const HORIZON_YEARS: i32 = 100;
@@ -39,6 +41,66 @@ pub enum TimingError {
     UnknownTimezone(String),
     #[error("`{0}` never fires: it has no fire time in the next {HORIZON_YEARS} years")]
     NeverFires(String),
+    #[error(transparent)]
+    Phrase(#[from] PhraseError),
+}
+
+/// A schedule's timing as a person wrote it: a cron expression (or
+/// nickname), or a natural-language phrase with the cron form made of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub expression: String,
+    pub phrase: Option<String>,
+}
+
+/// Reads what a person wrote for a schedule's timing. Text that starts with
+/// a letter is a phrase (`every day at 2 am`); anything else is cron (a cron
+/// field starts with a digit, `*` or `?`, a nickname with `@`).
+pub fn read_schedule_text(text: &str) -> Result<Written, TimingError> {
+    let text = text.trim();
+    if text.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        return Ok(Written {
+            expression: phrase_to_cron(text)?,
+            phrase: Some(text.to_string()),
+        });
+    }
+    CronExpr::parse(text)?;
+    Ok(Written {
+        expression: text.to_string(),
+        phrase: None,
+    })
+}
+
+/// What a schedule's timing means: its cron form, in words, and its next
+/// fire times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    pub written: Written,
+    pub description: String,
+    pub fire_times: Vec<DateTime<Utc>>,
+}
+
+/// Reads `text` as [`read_schedule_text`] does and lists its next `count`
+/// fire times after `after` in `tz`.
+pub fn preview(
+    text: &str,
+    tz: Tz,
+    after: DateTime<Utc>,
+    count: usize,
+) -> Result<Preview, TimingError> {
+    let written = read_schedule_text(text)?;
+    let cron = Cron::new(&written.expression, tz, after)?;
+    Ok(Preview {
+        description: cron.describe(),
+        fire_times: cron.iter_after(after).take(count).collect(),
+        written,
+    })
+}
+
+/// An instant as RFC 3339 in UTC with whole seconds (`2026-03-08T07:00:00Z`),
+/// the one way the product writes fire times for machines.
+pub fn rfc3339(instant: DateTime<Utc>) -> String {
+    instant.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Parses an IANA timezone name.
@@ -63,6 +125,11 @@ impl Cron {
 
     pub fn timezone(&self) -> Tz {
         self.tz
+    }
+
+    /// The expression in plain English.
+    pub fn describe(&self) -> String {
+        self.expr.describe()
     }
 
     /// The first fire time strictly after `after`, or `None` when there is

@@ -37,12 +37,17 @@ pub struct TestEngine {
 /// An engine on a fresh in-memory database, its clock stopped at `start`,
 /// with `log-job` and `probe` registered.
 pub async fn engine_at(start: &str) -> TestEngine {
+    engine_with(start, EngineOptions::default()).await
+}
+
+/// The same, with other settings.
+pub async fn engine_with(start: &str, options: EngineOptions) -> TestEngine {
     let store = Store::open_sqlite(&SqliteLocation::Memory)
         .await
         .expect("in-memory store");
     let runtime = Runtime::new(None, 4).expect("runtime");
     let clock = Arc::new(ManualClock::new(at(start)));
-    let engine = Engine::new(store, runtime, clock.clone(), EngineOptions::default());
+    let engine = Engine::new(store, runtime, clock.clone(), options);
     for name in ["log-job", "probe"] {
         engine
             .register_module(&handler(name), None)

@@ -1,9 +1,10 @@
 //! The engine's integration tests: timing against the recorded cases, the
-//! sandbox on real handler modules from `handlers/`, and the queue on a
-//! controlled clock.
+//! sandbox on real handler modules from `handlers/`, and the queue and its
+//! policies on a controlled clock.
 
 mod functions;
 mod helpers;
+mod policies;
 mod queue;
 mod runtime;
 mod timing;

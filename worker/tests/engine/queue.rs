@@ -10,20 +10,15 @@ use crate::helpers::{TestEngine, at, engine_at, rfc3339};
 
 fn schedule(function: &str, data: serde_json::Value, timing: Timing) -> NewSchedule {
     NewSchedule {
-        function_id: function.into(),
-        function_version: 1,
-        title: String::new(),
-        description: String::new(),
-        data,
         timing,
-        timezone: None,
-        timeout_ms: None,
+        ..NewSchedule::new(function, 1, data)
     }
 }
 
 fn cron(expression: &str) -> Timing {
     Timing::Cron {
         expression: expression.into(),
+        phrase: None,
     }
 }
 
