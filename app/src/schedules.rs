@@ -42,6 +42,8 @@ pub struct ScheduleDetail {
     pub created_at: String,
     pub runs: Vec<RunSummary>,
     pub events: Vec<EventSummary>,
+    /// The definition as the edit form shows it.
+    pub draft: ScheduleInput,
 }
 
 /// A decision the engine took about the schedule.
@@ -93,10 +95,14 @@ pub async fn resume_schedule(schedule_id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The create form's fields. `function` is `id@version`; `when` is `cron`,
-/// `once` or `manual`; `run_at` is a local date-time in `timezone`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The schedule form's fields. `schedule_id` is empty for a new schedule;
+/// `function` is `id@version`; `when` is `cron`, `once` or `manual`; `cron`
+/// holds a cron expression or a phrase; `run_at` is a local date-time in
+/// `timezone`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ScheduleInput {
+    #[serde(default)]
+    pub schedule_id: String,
     pub function: String,
     pub title: String,
     pub description: String,
@@ -118,9 +124,10 @@ pub struct ScheduleInput {
     pub max_retries: String,
 }
 
-/// Creates a schedule from the form; answers its id.
+/// Creates a schedule from the form, or replaces the definition of the one
+/// named by `schedule_id`; answers its id.
 #[server]
-pub async fn create_schedule(input: ScheduleInput) -> Result<i64, AppError> {
+pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
     let engine = crate::error::engine()?;
     let (function_id, function_version) = ssr::parse_function_ref(&input.function)?;
     let data = worker::queue::parse_data(&input.data)?;
@@ -136,7 +143,23 @@ pub async fn create_schedule(input: ScheduleInput) -> Result<i64, AppError> {
         &input.overlap,
         &input.max_retries,
     )?;
-    let schedule = engine.create_schedule(new).await?;
+    let schedule = match input.schedule_id.trim() {
+        "" => engine.create_schedule(new).await?,
+        id => {
+            let id = id
+                .parse()
+                .map_err(|_| AppError::Invalid(format!("schedule: `{id}` is not an id")))?;
+            // What the form does not show is kept as it was.
+            let existing = engine.store().get_schedule(id).await?;
+            new.retry.backoff = existing.retry.backoff;
+            new.retry.base_ms = existing.retry.base_ms;
+            new.retry.cap_ms = existing.retry.cap_ms;
+            new.timeout_ms = Some(existing.timeout_ms);
+            new.failure_trigger = existing.failure_trigger;
+            new.event_id = existing.event_id;
+            engine.update_schedule(id, new).await?
+        }
+    };
     Ok(schedule.id)
 }
 
@@ -273,6 +296,42 @@ pub(crate) mod ssr {
                 .map(|r| crate::runs::ssr::summary(r, Some(&schedule.title)))
                 .collect(),
             events: events.iter().map(event_summary).collect(),
+            draft: draft(schedule),
+        }
+    }
+
+    /// A stored schedule as the form's fields.
+    fn draft(schedule: &Schedule) -> super::ScheduleInput {
+        let tz = worker::timing::parse_timezone(&schedule.timezone).unwrap_or(chrono_tz::UTC);
+        let (when, cron, run_at) = match &schedule.timing {
+            Timing::Cron { expression, phrase } => (
+                "cron",
+                phrase.clone().unwrap_or_else(|| expression.clone()),
+                String::new(),
+            ),
+            Timing::Once { run_at } => (
+                "once",
+                String::new(),
+                run_at
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%dT%H:%M:%S")
+                    .to_string(),
+            ),
+            Timing::Manual => ("manual", String::new(), String::new()),
+        };
+        super::ScheduleInput {
+            schedule_id: schedule.id.to_string(),
+            function: format!("{}@{}", schedule.function_id, schedule.function_version),
+            title: schedule.title.clone(),
+            description: schedule.description.clone(),
+            data: crate::functions::ssr::pretty(&schedule.data),
+            when: when.to_string(),
+            cron,
+            run_at,
+            timezone: schedule.timezone.clone(),
+            catch_up: schedule.catch_up.as_str().to_string(),
+            overlap: schedule.overlap.as_str().to_string(),
+            max_retries: schedule.retry.max_retries.to_string(),
         }
     }
 
@@ -552,6 +611,7 @@ pub fn SchedulePage() -> impl IntoView {
                                         </ActionForm>
                                     }.into_any()
                                 }}
+                                <A href=format!("/schedules/{id}/edit") attr:class="button secondary" attr:id="edit">"Edit"</A>
                                 <ActionForm action=run>
                                     <input type="hidden" name="schedule_id" value=id />
                                     <button type="submit" id="run-now">"Run now"</button>
@@ -639,18 +699,46 @@ pub fn NewSchedulePage() -> impl IntoView {
             <h1>"New schedule"</h1>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || loaded(functions.get(), move |functions: Vec<FunctionSummary>| {
-                    let preselected = query.with_untracked(|q| q.get("function"));
-                    view! { <ScheduleForm functions preselected /> }
+                    let draft = ScheduleInput {
+                        function: query.with_untracked(|q| q.get("function")).unwrap_or_default(),
+                        ..ScheduleInput::default()
+                    };
+                    view! { <ScheduleForm functions draft /> }
                 })}
             </Suspense>
         </section>
     }
 }
 
-/// The create form: function, data (pre-filled with the function's example
-/// and checked against its schema as it is typed), timing, title.
 #[component]
-fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) -> impl IntoView {
+pub fn EditSchedulePage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    let page = Resource::new(id, |id| async move {
+        let Some(id) = id else {
+            return Err(AppError::NotFound("schedule not found".into()));
+        };
+        Ok((get_schedule(id).await?, list_functions().await?))
+    });
+    view! {
+        <Title text="Edit schedule" />
+        <section class="page narrow">
+            <h1>"Edit schedule"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || loaded(page.get(), |(schedule, functions): (ScheduleDetail, Vec<FunctionSummary>)| {
+                    view! { <ScheduleForm functions draft=schedule.draft /> }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The schedule form: function, data (pre-filled with the function's example
+/// and checked against its schema as it is typed), timing with a live
+/// preview, policies, title. `draft` holds the values to start from: a
+/// stored schedule's when editing, else only a preselected function.
+#[component]
+fn ScheduleForm(functions: Vec<FunctionSummary>, draft: ScheduleInput) -> impl IntoView {
     if functions.is_empty() {
         return view! {
             <p class="muted">"No functions yet. " <A href="/functions/upload">"Upload a module"</A> " first."</p>
@@ -658,15 +746,22 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
         .into_any();
     }
     let key = |f: &FunctionSummary| format!("{}@{}", f.id, f.version);
-    let initial = preselected
-        .and_then(|wanted| functions.iter().find(|f| key(f) == wanted).cloned())
-        .unwrap_or_else(|| functions[0].clone());
+    let initial = functions
+        .iter()
+        .find(|f| key(f) == draft.function)
+        .unwrap_or(&functions[0]);
+    let editing = !draft.schedule_id.is_empty();
+    let or =
+        |value: &str, default: &str| if value.is_empty() { default } else { value }.to_string();
 
-    let function = RwSignal::new(key(&initial));
-    let data = RwSignal::new(initial.example.clone());
-    let when = RwSignal::new("cron".to_string());
-    let cron = RwSignal::new("*/5 * * * *".to_string());
-    let timezone = RwSignal::new("UTC".to_string());
+    let function = RwSignal::new(key(initial));
+    let data = RwSignal::new(or(&draft.data, &initial.example));
+    let when = RwSignal::new(or(&draft.when, "cron"));
+    let cron = RwSignal::new(or(&draft.cron, "*/5 * * * *"));
+    let timezone = RwSignal::new(or(&draft.timezone, "UTC"));
+    let catch_up = or(&draft.catch_up, "one");
+    let overlap = or(&draft.overlap, "skip");
+    let max_retries = or(&draft.max_retries, "0");
 
     let examples: Vec<(String, String)> = functions
         .iter()
@@ -705,7 +800,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
         },
     );
 
-    let create = ServerAction::<CreateSchedule>::new();
+    let create = ServerAction::<SaveSchedule>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(id)) = create.value().get() {
@@ -715,6 +810,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
 
     view! {
         <ActionForm action=create attr:class="form" attr:id="schedule-form">
+            <input type="hidden" name="input[schedule_id]" value=draft.schedule_id.clone() />
             <label>
                 "Function"
                 <select name="input[function]" prop:value=move || function.get()
@@ -755,7 +851,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
                 </label>
                 <label class:hidden=move || when.get() != "once">
                     "Run at (in the timezone below)"
-                    <input type="datetime-local" name="input[run_at]" />
+                    <input type="datetime-local" name="input[run_at]" step="1" value=draft.run_at.clone() />
                 </label>
                 <label>
                     "Timezone (IANA name)"
@@ -774,28 +870,30 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, preselected: Option<String>) ->
                 <legend>"When things go wrong"</legend>
                 <label>
                     "Retries after a failed run (0 for none, -1 without limit)"
-                    <input type="number" name="input[max_retries]" value="0" min="-1" />
+                    <input type="number" name="input[max_retries]" value=max_retries min="-1" />
                 </label>
                 <label>
                     "If the previous run is still going at a fire time"
                     <select name="input[overlap]">
-                        <option value="skip" selected>"Skip that fire time"</option>
-                        <option value="queue">"Queue one run behind it"</option>
-                        <option value="allow">"Start another run anyway"</option>
+                        {[("skip", "Skip that fire time"), ("queue", "Queue one run behind it"),
+                          ("allow", "Start another run anyway")]
+                            .map(|(value, label)| view! { <option value=value selected=overlap == value>{label}</option> })}
                     </select>
                 </label>
                 <label>
                     "Fire times missed while Enschedule was down"
                     <select name="input[catch_up]">
-                        <option value="one" selected>"Run once for the latest"</option>
-                        <option value="all">"Run each of them (at most 100)"</option>
-                        <option value="none">"Skip them"</option>
+                        {[("one", "Run once for the latest"), ("all", "Run each of them (at most 100)"),
+                          ("none", "Skip them")]
+                            .map(|(value, label)| view! { <option value=value selected=catch_up == value>{label}</option> })}
                     </select>
                 </label>
             </fieldset>
-            <label>"Title" <input type="text" name="input[title]" placeholder="Defaults to the function's title" /></label>
-            <label>"Description" <textarea name="input[description]" rows="2"></textarea></label>
-            <button type="submit" id="create-schedule" disabled=move || create.pending().get()>"Create schedule"</button>
+            <label>"Title" <input type="text" name="input[title]" placeholder="Defaults to the function's title" value=draft.title.clone() /></label>
+            <label>"Description" <textarea name="input[description]" rows="2">{draft.description.clone()}</textarea></label>
+            <button type="submit" id="create-schedule" disabled=move || create.pending().get()>
+                {if editing { "Save schedule" } else { "Create schedule" }}
+            </button>
             {move || create.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
         </ActionForm>
     }

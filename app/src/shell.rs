@@ -7,7 +7,7 @@ use leptos_router::path;
 
 use crate::functions::{FunctionPage, FunctionsPage, UploadPage};
 use crate::runs::{RunPage, RunsPage};
-use crate::schedules::{NewSchedulePage, SchedulePage, SchedulesPage};
+use crate::schedules::{EditSchedulePage, NewSchedulePage, SchedulePage, SchedulesPage};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schedules") view=SchedulesPage />
                     <Route path=path!("/schedules/new") view=NewSchedulePage />
                     <Route path=path!("/schedules/:id") view=SchedulePage />
+                    <Route path=path!("/schedules/:id/edit") view=EditSchedulePage />
                     <Route path=path!("/runs") view=RunsPage />
                     <Route path=path!("/runs/:id") view=RunPage />
                 </Routes>
