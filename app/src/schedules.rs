@@ -131,12 +131,13 @@ pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
     let engine = crate::error::engine()?;
     let (function_id, function_version) = ssr::parse_function_ref(&input.function)?;
     let data = worker::queue::parse_data(&input.data)?;
-    let timing = ssr::timing(&input.when, &input.cron, &input.run_at, &input.timezone)?;
+    let tz = ssr::zone(&input.timezone, engine.options().default_timezone)?;
+    let timing = ssr::timing(&input.when, &input.cron, &input.run_at, tz)?;
     let mut new = worker::model::NewSchedule::new(function_id, function_version, data);
     new.title = input.title;
     new.description = input.description;
     new.timing = timing;
-    new.timezone = Some(input.timezone);
+    new.timezone = Some(tz.name().to_string());
     ssr::policies(
         &mut new,
         &input.catch_up,
@@ -204,8 +205,7 @@ pub async fn preview_timing(
     viewer_timezone: Option<String>,
 ) -> Result<TimingPreview, AppError> {
     let engine = crate::error::engine()?;
-    let tz = worker::timing::parse_timezone(timezone.trim())
-        .map_err(|e| AppError::Invalid(format!("timezone: {e}")))?;
+    let tz = ssr::zone(&timezone, engine.options().default_timezone)?;
     // An unknown viewer zone only loses the second column.
     let viewer = viewer_timezone.and_then(|name| worker::timing::parse_timezone(&name).ok());
     let preview = worker::timing::preview(&expression, tz, engine.now(), PREVIEW_COUNT)
@@ -387,7 +387,7 @@ pub(crate) mod ssr {
         when: &str,
         cron: &str,
         run_at: &str,
-        timezone: &str,
+        tz: chrono_tz::Tz,
     ) -> Result<Timing, AppError> {
         match when {
             "cron" => Ok(Timing::Cron {
@@ -396,8 +396,6 @@ pub(crate) mod ssr {
             }),
             "manual" => Ok(Timing::Manual),
             "once" => {
-                let tz = worker::timing::parse_timezone(timezone.trim())
-                    .map_err(|e| AppError::Invalid(format!("timezone: {e}")))?;
                 let local = parse_local(run_at)?;
                 // A local time that does not exist (a DST gap) is refused; one
                 // that occurs twice means its first occurrence.
@@ -405,7 +403,7 @@ pub(crate) mod ssr {
                     LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t,
                     LocalResult::None => {
                         return Err(AppError::Invalid(format!(
-                            "run at: {run_at} does not exist in {timezone} (the clocks skip it)"
+                            "run at: {run_at} does not exist in {tz} (the clocks skip it)"
                         )));
                     }
                 };
@@ -416,6 +414,15 @@ pub(crate) mod ssr {
             other => Err(AppError::Invalid(format!(
                 "when: `{other}` is not one of cron, once, manual"
             ))),
+        }
+    }
+
+    /// The timezone named in the form; empty means the server's default.
+    pub fn zone(text: &str, default: chrono_tz::Tz) -> Result<chrono_tz::Tz, AppError> {
+        match text.trim() {
+            "" => Ok(default),
+            name => worker::timing::parse_timezone(name)
+                .map_err(|e| AppError::Invalid(format!("timezone: {e}"))),
         }
     }
 
@@ -758,7 +765,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, draft: ScheduleInput) -> impl I
     let data = RwSignal::new(or(&draft.data, &initial.example));
     let when = RwSignal::new(or(&draft.when, "cron"));
     let cron = RwSignal::new(or(&draft.cron, "*/5 * * * *"));
-    let timezone = RwSignal::new(or(&draft.timezone, "UTC"));
+    let timezone = RwSignal::new(draft.timezone.clone());
     let catch_up = or(&draft.catch_up, "one");
     let overlap = or(&draft.overlap, "skip");
     let max_retries = or(&draft.max_retries, "0");
@@ -855,7 +862,8 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, draft: ScheduleInput) -> impl I
                 </label>
                 <label>
                     "Timezone (IANA name)"
-                    <input type="text" name="input[timezone]" prop:value=move || timezone.get()
+                    <input type="text" name="input[timezone]" placeholder="The server's default (UTC unless set)"
+                        prop:value=move || timezone.get()
                         on:input=move |ev| timezone.set(event_target_value(&ev)) />
                 </label>
                 <Transition fallback=|| ()>

@@ -217,7 +217,12 @@ fn init_tracing() {
     {
         filter = filter.add_directive(directive);
     }
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    // Colours only for a person at a terminal, not in files and collectors.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(colour)
+        .try_init();
 }
 
 async fn shutdown_signal() {

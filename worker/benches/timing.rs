@@ -80,12 +80,19 @@ fn next_fire_times() -> String {
 
 fn walk_ours(expression: &str, tz: Tz, start: DateTime<Utc>) -> usize {
     let cron = Cron::new(expression, tz, start).expect("a valid expression");
-    cron.iter_after(start).take(ITERATIONS).map(black_box).count()
+    cron.iter_after(start)
+        .take(ITERATIONS)
+        .map(black_box)
+        .count()
 }
 
 fn walk_theirs(expression: &str, start: DateTime<Utc>) -> usize {
     let schedule = cron::Schedule::from_str(expression).expect("a valid expression");
-    schedule.after(&start).take(ITERATIONS).map(black_box).count()
+    schedule
+        .after(&start)
+        .take(ITERATIONS)
+        .map(black_box)
+        .count()
 }
 
 /// Fire times per second: the best of five walks, each timed whole.
