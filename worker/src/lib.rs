@@ -8,6 +8,8 @@
 //!
 //! It knows nothing of HTTP or of the dashboard: the `server` crate drives it.
 
+pub mod access;
+pub mod accounts;
 pub mod clock;
 pub mod manifest;
 pub mod model;

@@ -21,6 +21,10 @@ use crate::model::{
     Schedule, ScheduleEvent, ScheduleStatus, Stream, Timing, Trigger,
 };
 
+mod accounts;
+
+pub use self::accounts::StoredUser;
+
 /// What can go wrong in storage, in the engine's terms.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

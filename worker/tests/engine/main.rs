@@ -1,7 +1,9 @@
-//! The engine's integration tests: timing against the recorded cases, the
+//! The engine's integration tests: access rules and accounts, timing against the recorded cases, the
 //! sandbox on real handler modules from `handlers/`, and the queue and its
 //! policies on a controlled clock.
 
+mod access;
+mod accounts;
 mod functions;
 mod helpers;
 mod policies;
