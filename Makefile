@@ -4,6 +4,9 @@
 # Builds and tools live outside the clone, so fresh clones reuse them.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/enschedule/target
 export ENSCHEDULE_TOOLS ?= $(HOME)/.cache/enschedule/tools
+# Incremental state is kept per clone path and grows by gigabytes; a fresh
+# clone never reuses it.
+export CARGO_INCREMENTAL ?= 0
 
 .PHONY: run test setup handlers site release check lint unit e2e
 

@@ -11,8 +11,17 @@ pub enum AppError {
     Invalid(String),
     #[error("{0}")]
     NotFound(String),
+    /// Not signed in, or the session ended.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but without the right.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// Too many attempts in a short time; try again later.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Our own failure; the details are in the server's log, not here.
     #[error("the server could not complete the request; its log has the details")]
     Internal,
@@ -33,6 +42,7 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 mod ssr {
     use worker::StoreError;
+    use worker::accounts::AccountError;
     use worker::queue::EngineError;
 
     use super::AppError;
@@ -44,6 +54,19 @@ mod ssr {
                 StoreError::Conflict(message) => AppError::Conflict(message),
                 other => {
                     tracing::error!(error = %other, "storage failed");
+                    AppError::Internal
+                }
+            }
+        }
+    }
+
+    impl From<AccountError> for AppError {
+        fn from(error: AccountError) -> Self {
+            match error {
+                AccountError::Store(store) => store.into(),
+                invalid @ AccountError::Invalid { .. } => AppError::Invalid(invalid.to_string()),
+                AccountError::Hash(problem) => {
+                    tracing::error!(error = %problem, "password hashing failed");
                     AppError::Internal
                 }
             }
@@ -62,10 +85,28 @@ mod ssr {
 }
 
 /// The engine, from the server function's context.
+impl AppError {
+    /// The HTTP status that goes with the error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Invalid(_) => 422,
+            AppError::NotFound(_) => 404,
+            AppError::Unauthorized(_) => 401,
+            AppError::Forbidden(_) => 403,
+            AppError::Conflict(_) => 409,
+            AppError::TooManyRequests(_) => 429,
+            AppError::Internal => 500,
+            AppError::Transport(_) => 400,
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
+#[track_caller]
 pub fn engine() -> Result<worker::Engine, AppError> {
+    let at = std::panic::Location::caller();
     leptos::prelude::use_context::<worker::Engine>().ok_or_else(|| {
-        tracing::error!("the engine is missing from the server function context");
+        tracing::error!(%at, "the engine is missing from the server function context");
         AppError::Internal
     })
 }

@@ -44,16 +44,24 @@ pub struct Uploaded {
 
 #[server]
 pub async fn list_functions() -> Result<Vec<FunctionSummary>, AppError> {
-    let engine = crate::error::engine()?;
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
     let functions = engine.store().list_functions().await?;
-    Ok(functions.iter().map(ssr::summary).collect())
+    Ok(functions
+        .iter()
+        .filter(|f| access.may_view_function(&f.id, f.version))
+        .map(ssr::summary)
+        .collect())
 }
 
 #[server]
 pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, AppError> {
-    let engine = crate::error::engine()?;
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
     let function = engine.store().get_function(&id, version).await?;
-    let schedules = engine.store().schedules_of_function(&id, version).await?;
+    access.check_function(worker::access::Right::FunctionView, &id, version)?;
+    let mut schedules = engine.store().schedules_of_function(&id, version).await?;
+    schedules.retain(|s| access.may_view_schedule(s));
     Ok(FunctionDetail {
         summary: ssr::summary(&function),
         data_schema: ssr::pretty(&function.data_schema),
@@ -72,7 +80,9 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
 /// `version`, `title`, `description`, `dataSchema` and `example`.
 #[server(input = MultipartFormData)]
 pub async fn upload_function(data: MultipartData) -> Result<Uploaded, AppError> {
+    // A module is code that runs on the server's workers: admins only.
     let engine = crate::error::engine()?;
+    crate::auth::ssr::require_admin().await?;
     let form = ssr::read_upload(data).await?;
     let module = form
         .module

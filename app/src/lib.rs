@@ -6,6 +6,8 @@
 //! (the same pages made interactive). Each feature module keeps its wire types
 //! at the top, its server functions in the middle, and its pages below.
 
+pub mod admin;
+pub mod auth;
 pub mod components;
 pub mod error;
 pub mod functions;

@@ -38,13 +38,15 @@ pub struct RunDetail {
     pub finished_at: Option<String>,
     pub timeout: String,
     pub instance_id: Option<String>,
-    pub stdout: Log,
-    pub stderr: Log,
+    /// `None` when the caller may see the run but not its output.
+    pub stdout: Option<Log>,
+    pub stderr: Option<Log>,
 }
 
 #[server]
 pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppError> {
-    let engine = crate::error::engine()?;
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
     let status =
         match status.as_deref() {
             None | Some("") => None,
@@ -52,13 +54,24 @@ pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppErr
                 AppError::Invalid(format!("status: `{text}` is not a run status"))
             })?),
         };
+    let schedules = engine.store().list_schedules().await?;
+    // Only runs of schedules whose runs the caller may see; admins see all.
+    let schedule_ids = (!access.caller.is_admin()).then(|| {
+        schedules
+            .iter()
+            .filter(|s| access.may_view_runs_of(s))
+            .map(|s| s.id)
+            .collect()
+    });
     let filter = worker::store::RunFilter {
         status,
+        schedule_ids,
         limit: ssr::RUNS_PER_PAGE,
         ..Default::default()
     };
     let runs = engine.store().list_runs(&filter).await?;
-    let titles = ssr::schedule_titles(&engine).await?;
+    let titles: std::collections::HashMap<i64, String> =
+        schedules.into_iter().map(|s| (s.id, s.title)).collect();
     Ok(runs
         .iter()
         .map(|r| ssr::summary(r, titles.get(&r.schedule_id).map(String::as_str)))
@@ -69,16 +82,26 @@ pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppErr
 pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
     use worker::model::Stream;
 
-    let engine = crate::error::engine()?;
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
     let run = engine.store().get_run(id).await?;
+    access.check_run(worker::access::Right::RunView, &run)?;
+    let logs_visible = access
+        .check_run(worker::access::Right::RunViewLogs, &run)
+        .is_ok();
     let title = engine
         .store()
         .get_schedule(run.schedule_id)
         .await
         .ok()
         .map(|s| s.title);
-    let stdout = engine.store().run_output(id, Stream::Stdout).await?;
-    let stderr = engine.store().run_output(id, Stream::Stderr).await?;
+    let (stdout, stderr) = if logs_visible {
+        let stdout = engine.store().run_output(id, Stream::Stdout).await?;
+        let stderr = engine.store().run_output(id, Stream::Stderr).await?;
+        (Some(ssr::log(&stdout)), Some(ssr::log(&stderr)))
+    } else {
+        (None, None)
+    };
     Ok(RunDetail {
         summary: ssr::summary(&run, title.as_deref()),
         data: crate::functions::ssr::pretty(&run.data),
@@ -86,21 +109,17 @@ pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
         finished_at: run.finished_at.map(crate::components::show_instant),
         timeout: format!("{} s", run.timeout_ms as f64 / 1000.0),
         instance_id: run.instance_id.clone(),
-        stdout: ssr::log(&stdout),
-        stderr: ssr::log(&stderr),
+        stdout,
+        stderr,
     })
 }
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
-    use std::collections::HashMap;
-
-    use worker::Engine;
     use worker::model::{Output, Run};
 
     use super::RunSummary;
     use crate::components::{Log, LogLine, show_instant};
-    use crate::error::AppError;
 
     /// How many runs the runs page lists.
     pub const RUNS_PER_PAGE: i64 = 100;
@@ -129,11 +148,6 @@ pub(crate) mod ssr {
             duration,
             exit_code: run.exit_code,
         }
-    }
-
-    pub async fn schedule_titles(engine: &Engine) -> Result<HashMap<i64, String>, AppError> {
-        let schedules = engine.store().list_schedules().await?;
-        Ok(schedules.into_iter().map(|s| (s.id, s.title)).collect())
     }
 
     pub fn log(output: &Output) -> Log {
@@ -303,10 +317,19 @@ pub fn RunPage() -> impl IntoView {
                         <h2>"Data"</h2>
                         <JsonBlock json=r.data.clone() />
                         <h2>"Output"</h2>
-                        <div class="columns">
-                            <LogView name="stdout" log=r.stdout.clone() />
-                            <LogView name="stderr" log=r.stderr.clone() />
-                        </div>
+                        {match r.stdout.clone().zip(r.stderr.clone()) {
+                            Some((stdout, stderr)) => view! {
+                                <div class="columns">
+                                    <LogView name="stdout" log=stdout />
+                                    <LogView name="stderr" log=stderr />
+                                </div>
+                            }.into_any(),
+                            None => view! {
+                                <p class="muted" id="logs-hidden">
+                                    "You may see this run but not its output (the right `viewLogs`)."
+                                </p>
+                            }.into_any(),
+                        }}
                     }
                 })}
             </Transition>

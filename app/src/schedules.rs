@@ -59,21 +59,34 @@ pub struct EventSummary {
 
 #[server]
 pub async fn list_schedules() -> Result<Vec<ScheduleSummary>, AppError> {
-    let engine = crate::error::engine()?;
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
     let schedules = engine.store().list_schedules().await?;
-    Ok(schedules.iter().map(ssr::summary).collect())
+    Ok(schedules
+        .iter()
+        .filter(|s| access.may_view_schedule(s))
+        .map(ssr::summary)
+        .collect())
 }
 
 #[server]
 pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
-    let engine = crate::error::engine()?;
+    use worker::access::Right;
+
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
     let schedule = engine.store().get_schedule(id).await?;
+    access.check_schedule(Right::ScheduleView, &schedule)?;
+    let runs_visible = access.may_view_runs_of(&schedule);
     let filter = worker::store::RunFilter {
         schedule_id: Some(id),
         limit: ssr::RUNS_ON_SCHEDULE_PAGE,
         ..Default::default()
     };
-    let runs = engine.store().list_runs(&filter).await?;
+    let runs = match runs_visible {
+        true => engine.store().list_runs(&filter).await?,
+        false => Vec::new(),
+    };
     let events = engine
         .store()
         .list_events(id, ssr::EVENTS_ON_SCHEDULE_PAGE)
@@ -83,14 +96,14 @@ pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
 
 #[server]
 pub async fn pause_schedule(schedule_id: i64) -> Result<(), AppError> {
-    let engine = crate::error::engine()?;
+    let engine = ssr::editable(schedule_id).await?;
     engine.pause(schedule_id).await?;
     Ok(())
 }
 
 #[server]
 pub async fn resume_schedule(schedule_id: i64) -> Result<(), AppError> {
-    let engine = crate::error::engine()?;
+    let engine = ssr::editable(schedule_id).await?;
     engine.resume(schedule_id).await?;
     Ok(())
 }
@@ -128,8 +141,35 @@ pub struct ScheduleInput {
 /// named by `schedule_id`; answers its id.
 #[server]
 pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
-    let engine = crate::error::engine()?;
+    use worker::access::Right;
+
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
+    let existing = match input.schedule_id.trim() {
+        "" => None,
+        id => {
+            let id = id
+                .parse()
+                .map_err(|_| AppError::Invalid(format!("schedule: `{id}` is not an id")))?;
+            let existing = engine.store().get_schedule(id).await?;
+            access.check_schedule(Right::ScheduleEdit, &existing)?;
+            Some(existing)
+        }
+    };
     let (function_id, function_version) = ssr::parse_function_ref(&input.function)?;
+    // Scheduling a function needs its `createSchedule`; an edit that keeps
+    // the function needs only `edit` on the schedule.
+    let same_function = existing
+        .as_ref()
+        .is_some_and(|s| s.function_id == function_id && s.function_version == function_version);
+    if !same_function {
+        access.check_function(
+            Right::FunctionCreateSchedule,
+            &function_id,
+            function_version,
+        )?;
+    }
+
     let data = worker::queue::parse_data(&input.data)?;
     let tz = ssr::zone(&input.timezone, engine.options().default_timezone)?;
     let timing = ssr::timing(&input.when, &input.cron, &input.run_at, tz)?;
@@ -144,21 +184,17 @@ pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
         &input.overlap,
         &input.max_retries,
     )?;
-    let schedule = match input.schedule_id.trim() {
-        "" => engine.create_schedule(new).await?,
-        id => {
-            let id = id
-                .parse()
-                .map_err(|_| AppError::Invalid(format!("schedule: `{id}` is not an id")))?;
+    let schedule = match existing {
+        None => engine.create_schedule(new).await?,
+        Some(existing) => {
             // What the form does not show is kept as it was.
-            let existing = engine.store().get_schedule(id).await?;
             new.retry.backoff = existing.retry.backoff;
             new.retry.base_ms = existing.retry.base_ms;
             new.retry.cap_ms = existing.retry.cap_ms;
             new.timeout_ms = Some(existing.timeout_ms);
             new.failure_trigger = existing.failure_trigger;
             new.event_id = existing.event_id;
-            engine.update_schedule(id, new).await?
+            engine.update_schedule(existing.id, new).await?
         }
     };
     Ok(schedule.id)
@@ -167,8 +203,10 @@ pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
 /// Checks data against a function's schema, for the form's live feedback.
 #[server]
 pub async fn check_data(function: String, data: String) -> Result<(), AppError> {
-    let engine = crate::error::engine()?;
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
     let (id, version) = ssr::parse_function_ref(&function)?;
+    access.check_function(worker::access::Right::FunctionView, &id, version)?;
     let function = engine.store().get_function(&id, version).await?;
     let data = worker::queue::parse_data(&data)?;
     worker::manifest::check_data(&function.data_schema, &data)
@@ -205,6 +243,7 @@ pub async fn preview_timing(
     viewer_timezone: Option<String>,
 ) -> Result<TimingPreview, AppError> {
     let engine = crate::error::engine()?;
+    crate::auth::ssr::require_user().await?;
     let tz = ssr::zone(&timezone, engine.options().default_timezone)?;
     // An unknown viewer zone only loses the second column.
     let viewer = viewer_timezone.and_then(|name| worker::timing::parse_timezone(&name).ok());
@@ -233,7 +272,7 @@ pub async fn preview_timing(
 
 #[server]
 pub async fn run_now(schedule_id: i64) -> Result<i64, AppError> {
-    let engine = crate::error::engine()?;
+    let engine = ssr::editable(schedule_id).await?;
     Ok(engine.run_now(schedule_id).await?.id)
 }
 
@@ -245,6 +284,15 @@ pub(crate) mod ssr {
     use super::ScheduleSummary;
     use crate::components::show_instant;
     use crate::error::AppError;
+
+    /// The engine, once the caller is known to have `edit` on the schedule.
+    pub async fn editable(schedule_id: i64) -> Result<worker::Engine, AppError> {
+        let access = crate::auth::ssr::Access::load().await?;
+        let engine = access.engine.clone();
+        let schedule = engine.store().get_schedule(schedule_id).await?;
+        access.check_schedule(worker::access::Right::ScheduleEdit, &schedule)?;
+        Ok(engine)
+    }
 
     /// How many runs a schedule's page lists.
     pub const RUNS_ON_SCHEDULE_PAGE: i64 = 50;

@@ -5,6 +5,8 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::admin::{AdminAccessPage, AdminKeysPage, AdminUsersPage};
+use crate::auth::{ProfilePage, SignInPage, me};
 use crate::functions::{FunctionPage, FunctionsPage, UploadPage};
 use crate::runs::{RunPage, RunsPage};
 use crate::schedules::{EditSchedulePage, NewSchedulePage, SchedulePage, SchedulesPage};
@@ -54,10 +56,13 @@ pub fn App() -> impl IntoView {
                     <A href="/schedules">"Schedules"</A>
                     <A href="/runs">"Runs"</A>
                 </nav>
+                <SignedInAs />
             </header>
             <main>
                 <Routes fallback=|| view! { <NotFound /> }>
                     <Route path=path!("/") view=SchedulesPage />
+                    <Route path=path!("/sign-in") view=SignInPage />
+                    <Route path=path!("/profile") view=ProfilePage />
                     <Route path=path!("/functions") view=FunctionsPage />
                     <Route path=path!("/functions/upload") view=UploadPage />
                     <Route path=path!("/functions/:id/:version") view=FunctionPage />
@@ -67,9 +72,33 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schedules/:id/edit") view=EditSchedulePage />
                     <Route path=path!("/runs") view=RunsPage />
                     <Route path=path!("/runs/:id") view=RunPage />
+                    <Route path=path!("/admin/users") view=AdminUsersPage />
+                    <Route path=path!("/admin/keys") view=AdminKeysPage />
+                    <Route path=path!("/admin/access") view=AdminAccessPage />
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The signed-in user's name, linking to their profile, and for admins the
+/// administration pages.
+#[component]
+fn SignedInAs() -> impl IntoView {
+    let me = Resource::new(|| (), |_| me());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || me.get().and_then(Result::ok).flatten().map(|me| view! {
+                <nav class="account">
+                    {me.admin.then(|| view! {
+                        <A href="/admin/users">"Users"</A>
+                        <A href="/admin/keys">"API keys"</A>
+                        <A href="/admin/access">"Access"</A>
+                    })}
+                    <A href="/profile" attr:class="whoami" attr:id="whoami">{me.name}</A>
+                </nav>
+            })}
+        </Suspense>
     }
 }
 

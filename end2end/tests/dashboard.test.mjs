@@ -5,43 +5,35 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, logLines, openHydrated, root, startServer } from './helpers.mjs';
+import {
+  createManualSchedule,
+  launchBrowser,
+  logLines,
+  openHydrated,
+  root,
+  runNowAndWait,
+  signedIn,
+  startServer,
+} from './helpers.mjs';
 
 let server;
 let browser;
+let admin;
 
 before(async () => {
   server = await startServer();
   browser = await launchBrowser();
+  admin = await signedIn(browser, server.baseUrl);
 });
 
 after(async () => {
+  await admin?.close();
   await browser?.close();
   await server?.stop();
 });
 
-/** Fills the new-schedule form for a manual schedule and creates it. */
-async function createManualSchedule(page, { fn, data, title }) {
-  await page.selectOption('select[name="input[function]"]', fn);
-  await page.fill('textarea[name="input[data]"]', JSON.stringify(data));
-  await page.check('input[name="input[when]"][value="manual"]');
-  await page.fill('input[name="input[title]"]', title);
-  await page.click('#create-schedule');
-  await page.waitForURL(/\/schedules\/\d+$/);
-  await page.waitForSelector(`h1:has-text("${title}")`);
-}
-
-/** Clicks "Run now" and waits on the run's page until it has ended. */
-async function runNowAndWait(page) {
-  await page.click('#run-now');
-  await page.waitForURL(/\/runs\/\d+$/);
-  await page.waitForSelector('.page-head [data-status="succeeded"], .page-head [data-status="failed"]', {
-    timeout: 30_000,
-  });
-}
-
 test('a log-job schedule run from the browser shows its message in stdout', async () => {
-  const page = await openHydrated(browser, `${server.baseUrl}/schedules/new`);
+  const page = await openHydrated(admin, `${server.baseUrl}/schedules/new`);
 
   await createManualSchedule(page, {
     fn: 'log-job@1',
@@ -58,7 +50,7 @@ test('a log-job schedule run from the browser shows its message in stdout', asyn
 });
 
 test('data that breaks the schema is flagged in the form', async () => {
-  const page = await openHydrated(browser, `${server.baseUrl}/schedules/new?function=log-job@1`);
+  const page = await openHydrated(admin, `${server.baseUrl}/schedules/new?function=log-job@1`);
 
   await page.fill('textarea[name="input[data]"]', '{"message": 42}');
 
@@ -68,7 +60,7 @@ test('data that breaks the schema is flagged in the form', async () => {
 });
 
 test('an uploaded module is registered and runs', async () => {
-  const page = await openHydrated(browser, `${server.baseUrl}/functions/upload`);
+  const page = await openHydrated(admin, `${server.baseUrl}/functions/upload`);
 
   await page.setInputFiles('input[name="module"]', join(root, 'handlers/dist/probe.wasm'));
   await page.click('#upload-form button[type="submit"]');
@@ -90,7 +82,7 @@ test('an uploaded module is registered and runs', async () => {
 });
 
 test('a file that is not WebAssembly is refused on the page', async () => {
-  const page = await openHydrated(browser, `${server.baseUrl}/functions/upload`);
+  const page = await openHydrated(admin, `${server.baseUrl}/functions/upload`);
 
   await page.setInputFiles('input[name="module"]', join(root, 'end2end/package.json'));
   await page.click('#upload-form button[type="submit"]');

@@ -12,6 +12,9 @@ import { chromium } from 'playwright-core';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
+/** The admin every test server starts with. */
+export const ADMIN = { name: 'admin', password: 'e2e-admin-password' };
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -54,6 +57,7 @@ export async function startServer(env = {}) {
       SQLITE: ':memory:',
       ENSCHEDULE_DATA_DIR: mkdtempSync(join(tmpdir(), 'enschedule-e2e-')),
       LEPTOS_SITE_ROOT: join(root, 'target/site'),
+      ADMIN_ACCOUNT: `${ADMIN.name}:${ADMIN.password}`,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,7 +97,24 @@ export function launchBrowser() {
   });
 }
 
-/** Opens a page and waits until it is hydrated, so clicks count. */
+/**
+ * A browser context signed in through the sign-in page; its pages share the
+ * session. `options` go to `browser.newContext` (a timezone, say).
+ */
+export async function signedIn(browser, baseUrl, { name, password } = ADMIN, options = {}) {
+  const context = await browser.newContext(options);
+  const page = await openHydrated(context, `${baseUrl}/sign-in`);
+  await page.fill('#sign-in input[name="name"]', name);
+  await page.fill('#sign-in input[name="password"]', password);
+  await page.click('#sign-in-button');
+  await page.waitForURL((url) => url.pathname !== '/sign-in');
+  await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });
+  await page.waitForSelector(`#whoami:has-text("${name}")`);
+  await page.close();
+  return context;
+}
+
+/** Opens a page (of a browser or a context) and waits until it is hydrated, so clicks count. */
 export async function openHydrated(browser, url) {
   const page = await browser.newPage();
   await page.goto(url);
@@ -104,4 +125,25 @@ export async function openHydrated(browser, url) {
 /** The text of each line of a run's stream on its page. */
 export async function logLines(page, stream) {
   return page.locator(`[data-stream="${stream}"] .log-text`).allTextContents();
+}
+
+/** Fills the new-schedule form for a manual schedule and creates it; resolves to its id. */
+export async function createManualSchedule(page, { fn, data, title }) {
+  await page.selectOption('select[name="input[function]"]', fn);
+  await page.fill('textarea[name="input[data]"]', JSON.stringify(data));
+  await page.check('input[name="input[when]"][value="manual"]');
+  await page.fill('input[name="input[title]"]', title);
+  await page.click('#create-schedule');
+  await page.waitForURL(/\/schedules\/\d+$/);
+  await page.waitForSelector(`h1:has-text("${title}")`);
+  return Number(new URL(page.url()).pathname.split('/').pop());
+}
+
+/** Clicks "Run now" and waits on the run's page until it has ended. */
+export async function runNowAndWait(page) {
+  await page.click('#run-now');
+  await page.waitForURL(/\/runs\/\d+$/);
+  await page.waitForSelector('.page-head [data-status="succeeded"], .page-head [data-status="failed"]', {
+    timeout: 30_000,
+  });
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { launchBrowser, openHydrated, startServer } from './helpers.mjs';
+import { launchBrowser, signedIn, startServer } from './helpers.mjs';
 
 let server;
 let browser;
@@ -21,7 +21,7 @@ after(async () => {
 });
 
 test('a phrase is previewed as it is typed, then paused, resumed and edited', async () => {
-  const context = await browser.newContext({ timezoneId: 'Asia/Tokyo' });
+  const context = await signedIn(browser, server.baseUrl, undefined, { timezoneId: 'Asia/Tokyo' });
   const page = await context.newPage();
   await page.goto(`${server.baseUrl}/schedules/new`);
   await page.waitForSelector('body[data-hydrated="true"]', { timeout: 30_000 });

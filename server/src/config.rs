@@ -39,6 +39,16 @@ pub struct ServeConfig {
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// The admin account, `user:password`: created, or reset to admin with
+    /// that password, at every start.
+    #[arg(long, env = "ADMIN_ACCOUNT", hide_env_values = true)]
+    pub admin_account: Option<String>,
+
+    /// Mark the session cookie Secure: set it when the dashboard is served
+    /// over HTTPS (behind a proxy that terminates TLS).
+    #[arg(long, env = "ENSCHEDULE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
+    pub secure_cookies: bool,
+
     /// Whether to run the inline worker (turn off to serve the dashboard only).
     #[arg(long, env = "ENSCHEDULE_INLINE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub inline_worker: bool,

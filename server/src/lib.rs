@@ -2,6 +2,7 @@
 //! (dashboard, REST API, static files) and the command-line tools.
 
 pub mod api;
+pub mod auth;
 pub mod bundled;
 pub mod config;
 pub mod exec;

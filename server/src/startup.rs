@@ -6,10 +6,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::extract::FromRef;
+use axum::middleware::{from_fn, from_fn_with_state};
 use leptos::config::LeptosOptions;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
+use tower_sessions::SessionManagerLayer;
+use tower_sessions_sqlx_store::SqliteStore;
 use worker::manifest::Manifest;
 use worker::runtime::Runtime;
 use worker::store::Registered;
@@ -38,6 +41,10 @@ impl Application {
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Application> {
         let engine = open_engine(config).await?;
         register_functions(&engine, config).await?;
+        set_up_admin(&engine, config).await?;
+        let sessions = crate::auth::session_layer(&engine, config.secure_cookies)
+            .await
+            .context("Failed to set up the session store")?;
 
         let address = config.address()?;
         let listener = TcpListener::bind(address)
@@ -49,10 +56,13 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
-        let router = router(AppState {
-            leptos_options,
-            engine: engine.clone(),
-        });
+        let router = router(
+            AppState {
+                leptos_options,
+                engine: engine.clone(),
+            },
+            sessions,
+        );
         Ok(Application {
             listener,
             router,
@@ -118,24 +128,37 @@ pub async fn migrate(config: ServeConfig) -> anyhow::Result<()> {
 
 /// The whole HTTP surface: dashboard pages and server functions, the REST
 /// API, and the dashboard's static files.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
     let routes = generate_route_list(app::App);
     let engine = state.engine.clone();
     let options = state.leptos_options.clone();
+    let limiter = app::auth::ssr::SignInLimiter::default();
+    // What server functions find in their context, on pages and on the
+    // not-found page alike.
+    let context = move || {
+        leptos::prelude::provide_context(engine.clone());
+        leptos::prelude::provide_context(limiter.clone());
+    };
     Router::<AppState>::new()
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || leptos::prelude::provide_context(engine.clone()),
-            move || app::shell(options.clone()),
-        )
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            app::shell(options.clone())
+        })
         .nest(
             "/api/v1",
             crate::api::router().with_state(state.engine.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        // Layers run outside in: trace, sessions, then the guards.
+        .layer(from_fn_with_state(
+            state.engine.clone(),
+            crate::auth::require_sign_in,
         ))
+        .layer(from_fn(crate::auth::same_origin))
+        .layer(from_fn(crate::auth::server_fn_status))
+        .layer(sessions)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -185,6 +208,32 @@ async fn register_functions(engine: &Engine, config: &ServeConfig) -> anyhow::Re
             .await
             .with_context(|| format!("IMPORT_FUNCTIONS: {} was refused", path.display()))?;
         log_registration(&manifest, outcome, &path.display().to_string());
+    }
+    Ok(())
+}
+
+/// Makes sure an admin can sign in: `ADMIN_ACCOUNT`, or on a first start with
+/// no users, `admin` with a generated password shown once here.
+async fn set_up_admin(engine: &Engine, config: &ServeConfig) -> anyhow::Result<()> {
+    use worker::accounts::{AdminSetUp, ensure_admin};
+    let outcome = ensure_admin(
+        engine.store(),
+        config.admin_account.as_deref(),
+        engine.now(),
+    )
+    .await
+    .context("Failed to set up the admin account")?;
+    match outcome {
+        AdminSetUp::Created(name) => tracing::info!(user.name = %name, "admin account created"),
+        AdminSetUp::Updated(name) => {
+            tracing::info!(user.name = %name, "admin account updated from ADMIN_ACCOUNT")
+        }
+        AdminSetUp::Generated { name, password } => tracing::warn!(
+            "\n\n    No users yet: created the admin account.\n    Sign in as `{name}` with \
+             the password `{password}`\n    (shown this once; change it on the profile page, \
+             or set ADMIN_ACCOUNT=user:password).\n"
+        ),
+        AdminSetUp::Unchanged => {}
     }
     Ok(())
 }

@@ -233,3 +233,150 @@ impl Caller {
             .collect()
     }
 }
+
+/// The worker every function runs on until functions can name another.
+pub const INLINE_WORKER: &str = "inline";
+
+/// Every rule set that workers, functions and schedules state, read at once,
+/// so a request can decide rights on a whole list without a query per item.
+#[derive(Debug, Clone, Default)]
+pub struct RuleBook {
+    /// By worker id.
+    pub workers: BTreeMap<String, WorkerRules>,
+    /// By `id@version`.
+    pub functions: BTreeMap<String, FunctionRules>,
+    /// By schedule id.
+    pub schedules: BTreeMap<i64, ScheduleRules>,
+}
+
+/// How a function is named where rules are kept: `id@version`.
+pub fn function_key(id: &str, version: i64) -> String {
+    format!("{id}@{version}")
+}
+
+impl RuleBook {
+    /// The chain above a worker.
+    pub fn worker_chain(&self, worker_id: &str) -> Chain<'_> {
+        Chain {
+            worker: self.workers.get(worker_id),
+            ..Chain::default()
+        }
+    }
+
+    /// The chain above a function: its own rules and its worker's.
+    pub fn function_chain(&self, id: &str, version: i64) -> Chain<'_> {
+        Chain {
+            worker: self.workers.get(INLINE_WORKER),
+            function: self.functions.get(&function_key(id, version)),
+            schedule: None,
+        }
+    }
+
+    /// The chain above a schedule and its runs.
+    pub fn schedule_chain(&self, schedule_id: i64, function_id: &str, version: i64) -> Chain<'_> {
+        Chain {
+            schedule: self.schedules.get(&schedule_id),
+            ..self.function_chain(function_id, version)
+        }
+    }
+}
+
+/// The rules one target states, read from JSON and checked: each section
+/// names only rights of its kind (`schedule.access` knows `view`, `edit` and
+/// `delete`, not `viewLogs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatedRules {
+    Worker(WorkerRules),
+    Function(FunctionRules),
+    Schedule(ScheduleRules),
+}
+
+impl StatedRules {
+    /// Parses the rules a target of `kind` states.
+    pub fn parse(kind: Kind, json: &str) -> Result<StatedRules, String> {
+        fn read<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, String> {
+            serde_json::from_str(json).map_err(|e| format!("rules: not valid rules JSON: {e}"))
+        }
+        let stated = match kind {
+            Kind::Worker => StatedRules::Worker(read(json)?),
+            Kind::Function => StatedRules::Function(read(json)?),
+            Kind::Schedule => StatedRules::Schedule(read(json)?),
+            Kind::Run => {
+                return Err("rules: runs state no rules; set their schedule's runAccess".into());
+            }
+        };
+        for (section, kind, rules) in stated.sections() {
+            if let Some(unknown) = rules.keys().find(|r| Right::parse(kind, r).is_none()) {
+                let known: Vec<_> = Right::ALL
+                    .iter()
+                    .filter(|r| r.kind() == kind)
+                    .map(|r| r.name())
+                    .collect();
+                return Err(format!(
+                    "rules: {section}: `{unknown}` is not a right here (it may hold {})",
+                    known.join(", ")
+                ));
+            }
+        }
+        Ok(stated)
+    }
+
+    /// Each section with the kind of thing its rights are about.
+    pub fn sections(&self) -> Vec<(&'static str, Kind, &Rules)> {
+        match self {
+            StatedRules::Worker(w) => vec![
+                ("access", Kind::Worker, &w.access),
+                (
+                    "defaultFunctionAccess",
+                    Kind::Function,
+                    &w.default_function_access,
+                ),
+                (
+                    "defaultScheduleAccess",
+                    Kind::Schedule,
+                    &w.default_schedule_access,
+                ),
+                ("defaultRunAccess", Kind::Run, &w.default_run_access),
+            ],
+            StatedRules::Function(f) => vec![
+                ("access", Kind::Function, &f.access),
+                (
+                    "defaultScheduleAccess",
+                    Kind::Schedule,
+                    &f.default_schedule_access,
+                ),
+                ("defaultRunAccess", Kind::Run, &f.default_run_access),
+            ],
+            StatedRules::Schedule(s) => vec![
+                ("access", Kind::Schedule, &s.access),
+                ("runAccess", Kind::Run, &s.run_access),
+            ],
+        }
+    }
+
+    /// Every user and every group the rules name.
+    pub fn grantees(&self) -> Grantees {
+        let mut all = Grantees::default();
+        for (_, _, rules) in self.sections() {
+            for grantees in rules.values() {
+                all.users.extend(grantees.users.iter().cloned());
+                all.groups.extend(grantees.groups.iter().cloned());
+            }
+        }
+        all.users.sort();
+        all.users.dedup();
+        all.groups.sort();
+        all.groups.dedup();
+        all
+    }
+
+    /// The rules as stored: compact JSON.
+    pub fn to_json(&self) -> String {
+        let value = match self {
+            StatedRules::Worker(w) => serde_json::to_value(w),
+            StatedRules::Function(f) => serde_json::to_value(f),
+            StatedRules::Schedule(s) => serde_json::to_value(s),
+        };
+        value.map(|v| v.to_string()).unwrap_or_default()
+    }
+}

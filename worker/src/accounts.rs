@@ -168,7 +168,8 @@ pub enum AdminSetUp {
     /// There were no users: `admin` was made with this generated password,
     /// to be shown once.
     Generated { name: String, password: String },
-    /// Users exist and no `ADMIN_ACCOUNT` was given.
+    /// Nothing to do: users exist and no `ADMIN_ACCOUNT` was given, or it
+    /// names an enabled admin who already has that password.
     Unchanged,
 }
 
@@ -189,6 +190,15 @@ pub async fn ensure_admin(
             )
         })?;
         return Ok(match store.find_user(&name).await? {
+            Some(existing)
+                if existing.user.admin
+                    && !existing.user.disabled
+                    && verify_password(&password, &existing.password_hash) =>
+            {
+                // Setting the same password again would end their sessions
+                // at every restart.
+                AdminSetUp::Unchanged
+            }
             Some(existing) => {
                 let id = existing.user.id;
                 store.set_password(id, &hash, now).await?;
@@ -213,4 +223,57 @@ pub async fn ensure_admin(
         name: "admin".to_string(),
         password,
     })
+}
+
+/// Creates a user after checking the name and the password.
+pub async fn create_user(
+    store: &Store,
+    name: &str,
+    password: &str,
+    admin: bool,
+    now: DateTime<Utc>,
+) -> Result<i64, AccountError> {
+    check_name(name)?;
+    let hash = hash_password(password)?;
+    Ok(store.create_user(name, &hash, admin, now).await?)
+}
+
+/// A new API key: the key itself exists only here, to be shown once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedKey {
+    pub id: i64,
+    pub key: String,
+}
+
+/// How many leading characters of a key are kept in the clear, so a listed
+/// key can be recognised.
+pub const KEY_PREFIX_LENGTH: usize = 8;
+
+/// Makes an API key for a user; it stops working at `expires_at`, if given.
+pub async fn issue_api_key(
+    store: &Store,
+    user_id: i64,
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<IssuedKey, AccountError> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(invalid("name", "must be 1 to 100 characters"));
+    }
+    if expires_at.is_some_and(|at| at <= now) {
+        return Err(invalid("expires", "must be in the future"));
+    }
+    let key = random_secret(KEY_LENGTH);
+    let id = store
+        .insert_api_key(
+            user_id,
+            name,
+            &key[..KEY_PREFIX_LENGTH],
+            &hash_key(&key),
+            expires_at,
+            now,
+        )
+        .await?;
+    Ok(IssuedKey { id, key })
 }

@@ -138,6 +138,8 @@ pub struct Finished {
 #[derive(Debug, Clone, Default)]
 pub struct RunFilter {
     pub schedule_id: Option<i64>,
+    /// Only runs of these schedules (the ones a caller may see).
+    pub schedule_ids: Option<Vec<i64>>,
     pub status: Option<RunStatus>,
     /// Runs with an id below this one (paging from the newest).
     pub before_id: Option<i64>,
@@ -203,6 +205,12 @@ impl Store {
             .run(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// The connection pool, for the dashboard's session store, which keeps
+    /// its own table in the same database.
+    pub fn sqlite_pool(&self) -> &SqlitePool {
+        &self.pool
     }
 
     /// Whether the database answers.
@@ -712,13 +720,19 @@ impl Store {
             "SELECT {RUN_COLUMNS} FROM runs \
              WHERE ($1 IS NULL OR schedule_id = $1) AND ($2 IS NULL OR status = $2) \
                AND ($3 IS NULL OR id < $3) \
+               AND ($5 IS NULL OR schedule_id IN (SELECT value FROM json_each($5))) \
              ORDER BY id DESC LIMIT $4"
         );
+        let schedule_ids = filter
+            .schedule_ids
+            .as_ref()
+            .map(|ids| Value::from(ids.clone()).to_string());
         let rows = sqlx::query(&sql)
             .bind(filter.schedule_id)
             .bind(filter.status.map(RunStatus::as_str))
             .bind(filter.before_id)
             .bind(filter.limit)
+            .bind(schedule_ids)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(run_from_row).collect()

@@ -1,8 +1,9 @@
 //! A fresh application per test: in-memory SQLite, a temporary data folder.
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use leptos::server_fn::ServerFn;
 use server::config::ServeConfig;
 use server::startup::Application;
 use tower::ServiceExt;
@@ -22,6 +23,8 @@ pub fn config(data_dir: &std::path::Path) -> ServeConfig {
         default_timezone: "UTC".into(),
         site_root: data_dir.join("site"),
         inline_worker: false,
+        admin_account: Some("admin:test-password".into()),
+        secure_cookies: false,
     }
 }
 
@@ -36,23 +39,113 @@ pub async fn spawn_app() -> TestApp {
     }
 }
 
+/// The admin every test application starts with.
+pub const ADMIN: (&str, &str) = ("admin", "test-password");
+
+/// The origin requests claim, as a browser on the dashboard would send it.
+const ORIGIN: &str = "http://enschedule.test";
+
 impl TestApp {
-    /// GETs `path`; returns the status and the body as text.
+    /// GETs `path` with no session; returns the status and the body.
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
-        let request = Request::get(path).body(Body::empty()).expect("a request");
+        Session::anonymous(self).get(path).await
+    }
+
+    /// A browser session signed in as `name`.
+    pub async fn sign_in(&self, name: &str, password: &str) -> Session<'_> {
+        let mut session = Session::anonymous(self);
+        let (status, body) = session
+            .call(
+                app::auth::SignIn::PATH,
+                &[("name", name), ("password", password), ("next", "/")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "signing in as {name}: {body}");
+        session
+    }
+
+    pub async fn admin(&self) -> Session<'_> {
+        self.sign_in(ADMIN.0, ADMIN.1).await
+    }
+}
+
+/// A browser: the session cookie it holds, if any, sent with each request
+/// from the dashboard's own origin.
+pub struct Session<'a> {
+    app: &'a TestApp,
+    pub cookie: Option<String>,
+}
+
+impl<'a> Session<'a> {
+    pub fn anonymous(app: &'a TestApp) -> Session<'a> {
+        Session { app, cookie: None }
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        let request = Request::get(path);
+        self.send(request, Body::empty()).await
+    }
+
+    /// Calls a server function with form fields, as the dashboard's forms
+    /// do; keeps a new session cookie if the answer sets one.
+    pub async fn call(&mut self, path: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let body = serde_urlencoded::to_string(fields).expect("form fields encode");
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ORIGIN, ORIGIN);
+        let (status, headers, body) = self.send_raw(request, Body::from(body)).await;
+        if let Some(cookie) = headers.get(header::SET_COOKIE) {
+            let cookie = cookie.to_str().expect("a text cookie");
+            self.cookie = Some(cookie.split(';').next().unwrap_or_default().to_string());
+        }
+        (status, body)
+    }
+
+    /// Calls a server function and reads its JSON answer; panics on an
+    /// error status.
+    pub async fn call_ok<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> T {
+        let (status, body) = self.call(path, fields).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
+    }
+
+    pub async fn send(
+        &self,
+        request: axum::http::request::Builder,
+        body: Body,
+    ) -> (StatusCode, String) {
+        let (status, _, body) = self.send_raw(request, body).await;
+        (status, body)
+    }
+
+    pub async fn send_raw(
+        &self,
+        mut request: axum::http::request::Builder,
+        body: Body,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        request = request.header(header::HOST, ORIGIN.trim_start_matches("http://"));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
         let response = self
             .app
+            .app
             .router()
-            .oneshot(request)
+            .oneshot(request.body(body).expect("a request"))
             .await
             .expect("a response");
         let status = response.status();
+        let headers = response.headers().clone();
         let body = response
             .into_body()
             .collect()
             .await
             .expect("a body")
             .to_bytes();
-        (status, String::from_utf8_lossy(&body).into_owned())
+        (status, headers, String::from_utf8_lossy(&body).into_owned())
     }
 }

@@ -19,8 +19,9 @@ async fn healthz_answers_ok_when_the_database_answers() {
 #[tokio::test]
 async fn the_functions_page_is_rendered_on_the_server_with_the_bundled_handler() {
     let app = spawn_app().await;
+    let admin = app.admin().await;
 
-    let (status, body) = app.get("/functions").await;
+    let (status, body) = admin.get("/functions").await;
 
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -34,8 +35,9 @@ async fn the_functions_page_is_rendered_on_the_server_with_the_bundled_handler()
 #[tokio::test]
 async fn an_unknown_page_answers_404() {
     let app = spawn_app().await;
+    let admin = app.admin().await;
 
-    let (status, body) = app.get("/no/such/page").await;
+    let (status, body) = admin.get("/no/such/page").await;
 
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("There is no page at this address."), "{body}");

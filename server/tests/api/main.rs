@@ -1,6 +1,7 @@
 //! The HTTP surface, called in-process: health, pages rendered on the server,
-//! and start-up configuration.
+//! access to every server function, and start-up configuration.
 
+mod access;
 mod cli;
 mod helpers;
 mod http;

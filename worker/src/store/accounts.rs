@@ -6,7 +6,7 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::{Result, Store, StoreError, from_ms, ms, unique_violation};
-use crate::access::Kind;
+use crate::access::{Kind, RuleBook};
 use crate::accounts::{ApiKey, Group, User};
 
 /// A user as stored, with the hash that proves their password.
@@ -362,6 +362,33 @@ impl Store {
             }
         };
         Ok(())
+    }
+
+    /// Every stored rule set, parsed: what access decisions are made from.
+    pub async fn rule_book(&self) -> Result<RuleBook> {
+        fn parse<T: serde::de::DeserializeOwned>(target: &str, json: &str) -> Result<T> {
+            serde_json::from_str(json).map_err(|e| {
+                StoreError::Corrupt(format!("the access rules of {target} are unreadable: {e}"))
+            })
+        }
+
+        let mut book = RuleBook::default();
+        for (target, json) in self.all_access_rules(Kind::Worker).await? {
+            let rules = parse(&target, &json)?;
+            book.workers.insert(target, rules);
+        }
+        for (target, json) in self.all_access_rules(Kind::Function).await? {
+            let rules = parse(&target, &json)?;
+            book.functions.insert(target, rules);
+        }
+        for (target, json) in self.all_access_rules(Kind::Schedule).await? {
+            let rules = parse(&target, &json)?;
+            let id = target.parse().map_err(|_| {
+                StoreError::Corrupt(format!("access rules name schedule `{target}`"))
+            })?;
+            book.schedules.insert(id, rules);
+        }
+        Ok(book)
     }
 }
 

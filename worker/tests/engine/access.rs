@@ -2,7 +2,8 @@
 //! for plain users, group members, direct grants, admins and the signed out.
 
 use worker::access::{
-    Caller, Chain, FunctionRules, Grantees, Kind, Right, Rules, ScheduleRules, WorkerRules,
+    Caller, Chain, FunctionRules, Grantees, INLINE_WORKER, Kind, Right, RuleBook, Rules,
+    ScheduleRules, StatedRules, WorkerRules, function_key,
 };
 
 fn user(name: &str, groups: &[&str]) -> Caller {
@@ -217,4 +218,76 @@ fn rights_read_from_a_manifest_shaped_document() {
         Some(Right::RunViewLogs)
     );
     assert_eq!(Right::parse(Kind::Function, "edit"), None);
+}
+
+#[test]
+fn stated_rules_name_only_rights_of_their_section() {
+    let refused = StatedRules::parse(
+        Kind::Function,
+        r#"{"defaultRunAccess": {"edit": {"users": ["ann"]}}}"#,
+    );
+    let run_rules = StatedRules::parse(Kind::Run, "{}");
+    let not_json = StatedRules::parse(Kind::Schedule, "{");
+
+    assert_eq!(
+        refused,
+        Err(
+            "rules: defaultRunAccess: `edit` is not a right here (it may hold view, viewLogs, delete)"
+                .to_string()
+        )
+    );
+    assert_eq!(
+        run_rules,
+        Err("rules: runs state no rules; set their schedule's runAccess".to_string())
+    );
+    assert_eq!(
+        not_json,
+        Err("rules: not valid rules JSON: EOF while parsing an object at line 1 column 1".into())
+    );
+}
+
+#[test]
+fn stated_rules_list_everyone_they_name_once() {
+    let stated = StatedRules::parse(
+        Kind::Worker,
+        r#"{"access": {"view": {"users": ["dan", "ann"], "groups": ["ops"]}},
+            "defaultRunAccess": {"viewLogs": {"users": ["ann"], "groups": ["dev", "ops"]}}}"#,
+    )
+    .unwrap();
+
+    assert_eq!(
+        stated.grantees(),
+        Grantees {
+            users: vec!["ann".into(), "dan".into()],
+            groups: vec!["dev".into(), "ops".into()],
+        }
+    );
+}
+
+#[test]
+fn the_rule_book_chains_a_schedule_to_its_function_and_the_inline_worker() {
+    let mut book = RuleBook::default();
+    book.workers.insert(
+        INLINE_WORKER.into(),
+        WorkerRules {
+            default_run_access: rules(&[("viewLogs", &[], &["ops"])]),
+            ..WorkerRules::default()
+        },
+    );
+    book.functions.insert(
+        function_key("report", 2),
+        FunctionRules {
+            default_schedule_access: rules(&[("edit", &["dan"], &[])]),
+            ..FunctionRules::default()
+        },
+    );
+
+    let chain = book.schedule_chain(7, "report", 2);
+    let other_version = book.schedule_chain(7, "report", 1);
+
+    assert!(!user("ann", &[]).may(Right::ScheduleEdit, &chain));
+    assert!(user("dan", &[]).may(Right::ScheduleEdit, &chain));
+    assert!(user("ann", &[]).may(Right::ScheduleEdit, &other_version));
+    assert!(!user("ann", &[]).may(Right::RunViewLogs, &chain));
+    assert!(user("gus", &["ops"]).may(Right::RunViewLogs, &other_version));
 }

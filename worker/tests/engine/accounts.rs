@@ -98,6 +98,24 @@ async fn admin_account_creates_the_admin_then_resets_it_on_each_start() {
 }
 
 #[tokio::test]
+async fn the_same_admin_account_again_changes_nothing_so_sessions_survive_a_restart() {
+    let store = store().await;
+    let now = at("2026-01-01T00:00:00Z");
+    ensure_admin(&store, Some("ops:first:secret"), now)
+        .await
+        .unwrap();
+
+    let later = now + Duration::hours(1);
+    let outcome = ensure_admin(&store, Some("ops:first:secret"), later)
+        .await
+        .unwrap();
+
+    assert_eq!(outcome, AdminSetUp::Unchanged);
+    let stored = store.find_user("ops").await.unwrap().unwrap();
+    assert_eq!(stored.user.sessions_valid_from, now);
+}
+
+#[tokio::test]
 async fn groups_list_their_members_and_users_their_groups() {
     let store = store().await;
     let now = at("2026-01-01T00:00:00Z");

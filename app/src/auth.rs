@@ -1,0 +1,413 @@
+//! Signing in: who is using the dashboard.
+//!
+//! A *session* is a cookie naming a row of the session store; once someone
+//! signs in it holds their user id and when they signed in. A session is
+//! valid while its user exists, is not disabled, and has not ended their
+//! sessions since (a password change or "sign out everywhere" does that).
+//! Every server function starts by asking [`ssr::caller`] who is calling.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::components::ErrorNotice;
+use crate::error::AppError;
+
+/// The signed-in user, as the pages see them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub name: String,
+    pub admin: bool,
+    pub groups: Vec<String>,
+}
+
+/// Who is signed in; `None` when nobody is.
+#[server]
+pub async fn me() -> Result<Option<SignedInUser>, AppError> {
+    let user = ssr::signed_in_user().await?;
+    Ok(user.map(|u| SignedInUser {
+        name: u.name,
+        admin: u.admin,
+        groups: u.groups,
+    }))
+}
+
+/// Signs in and answers where to go next: `next` when it is a page of this
+/// site, else the start page.
+#[server]
+pub async fn sign_in(name: String, password: String, next: String) -> Result<String, AppError> {
+    ssr::sign_in(name.trim(), &password).await?;
+    let safe = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
+    Ok(if safe { next } else { "/".to_string() })
+}
+
+#[server]
+pub async fn sign_out() -> Result<(), AppError> {
+    ssr::session()
+        .await?
+        .flush()
+        .await
+        .map_err(ssr::session_error)
+}
+
+/// Ends every session of the signed-in user, this one included.
+#[server]
+pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    let engine = crate::error::engine()?;
+    let session = ssr::session().await?;
+    let user = ssr::user_of_session(&session, engine.store())
+        .await?
+        .ok_or_else(ssr::not_signed_in)?;
+    engine.store().end_sessions(user.id, engine.now()).await?;
+    session.flush().await.map_err(ssr::session_error)
+}
+
+/// Changes the signed-in user's password; their other sessions end.
+#[server]
+pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    ssr::change_password(&current, &new).await
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use std::num::NonZeroU32;
+    use std::sync::{Arc, LazyLock};
+
+    use chrono::{DateTime, Utc};
+    use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+    use serde::{Deserialize, Serialize};
+    use tower_sessions::Session;
+    use worker::access::{Caller, Chain, Right, RuleBook};
+    use worker::accounts::{User, hash_password, verify_password};
+    use worker::model::{Run, Schedule};
+
+    use crate::error::{AppError, engine};
+
+    /// Where the session keeps who signed in.
+    const SESSION_KEY: &str = "signed_in";
+
+    #[derive(Debug, Clone, Serialize, Deserialize)]
+    struct SignedIn {
+        user_id: i64,
+        /// Unix milliseconds.
+        at: i64,
+    }
+
+    /// Sign-in attempts per user name: a few at once, then one every 12 s,
+    /// so guessing passwords is slow while a person who mistypes is not
+    /// held up.
+    #[derive(Clone)]
+    pub struct SignInLimiter(Arc<DefaultKeyedRateLimiter<String>>);
+
+    impl Default for SignInLimiter {
+        fn default() -> Self {
+            let quota = Quota::per_minute(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
+            SignInLimiter(Arc::new(RateLimiter::keyed(quota)))
+        }
+    }
+
+    pub(crate) fn session_error(error: tower_sessions::session::Error) -> AppError {
+        tracing::error!(error = %error, "the session store failed");
+        AppError::Internal
+    }
+
+    pub(crate) async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(|error| {
+            tracing::error!(error = %error, "no session layer in front of the server functions");
+            AppError::Internal
+        })
+    }
+
+    /// The user a session belongs to, if it is still valid.
+    pub async fn user_of_session(
+        session: &Session,
+        store: &worker::Store,
+    ) -> Result<Option<User>, AppError> {
+        let Some(signed_in) = session
+            .get::<SignedIn>(SESSION_KEY)
+            .await
+            .map_err(session_error)?
+        else {
+            return Ok(None);
+        };
+        let user = match store.get_user(signed_in.user_id).await {
+            Ok(user) => user,
+            Err(worker::StoreError::NotFound(_)) => return Ok(None),
+            Err(other) => return Err(other.into()),
+        };
+        let began = DateTime::<Utc>::from_timestamp_millis(signed_in.at).unwrap_or_default();
+        if user.disabled || began < user.sessions_valid_from {
+            return Ok(None);
+        }
+        Ok(Some(user))
+    }
+
+    // During server-side rendering the context is there only until a server
+    // function's first `.await`: each reads the engine and the session first.
+
+    pub async fn signed_in_user() -> Result<Option<User>, AppError> {
+        let engine = engine()?;
+        user_of_session(&session().await?, engine.store()).await
+    }
+
+    pub(crate) fn not_signed_in() -> AppError {
+        AppError::Unauthorized("sign in first".into())
+    }
+
+    /// The signed-in user, or `Unauthorized`.
+    pub async fn require_user() -> Result<User, AppError> {
+        signed_in_user().await?.ok_or_else(not_signed_in)
+    }
+
+    /// The signed-in user, who must be an admin.
+    pub async fn require_admin() -> Result<User, AppError> {
+        let user = require_user().await?;
+        if !user.admin {
+            return Err(AppError::Forbidden("only admins may do this".into()));
+        }
+        Ok(user)
+    }
+
+    /// Who is calling and the rules their rights come from: what every
+    /// server function asks before it reads or changes anything.
+    pub struct Access {
+        pub caller: Caller,
+        pub rules: RuleBook,
+        pub engine: worker::Engine,
+    }
+
+    impl Access {
+        /// The signed-in caller's access; `Unauthorized` when nobody is
+        /// signed in.
+        pub async fn load() -> Result<Access, AppError> {
+            let engine = engine()?;
+            let user = require_user().await?;
+            let rules = engine.store().rule_book().await?;
+            Ok(Access {
+                engine,
+                caller: Caller::User {
+                    name: user.name,
+                    groups: user.groups,
+                    admin: user.admin,
+                },
+                rules,
+            })
+        }
+
+        pub fn may_view_function(&self, id: &str, version: i64) -> bool {
+            let chain = self.rules.function_chain(id, version);
+            self.caller.may(Right::FunctionView, &chain)
+        }
+
+        pub fn may_view_schedule(&self, schedule: &Schedule) -> bool {
+            self.caller
+                .may(Right::ScheduleView, &self.schedule_chain(schedule))
+        }
+
+        /// Whether the caller may see the runs of `schedule` (every run of a
+        /// schedule has the same rules).
+        pub fn may_view_runs_of(&self, schedule: &Schedule) -> bool {
+            self.caller
+                .may(Right::RunView, &self.schedule_chain(schedule))
+        }
+
+        /// Checks `right` on a function: `NotFound` when the caller may not
+        /// even see it, so ids cannot be probed; `Forbidden` when they may
+        /// see it but not do this.
+        pub fn check_function(&self, right: Right, id: &str, version: i64) -> Result<(), AppError> {
+            let chain = self.rules.function_chain(id, version);
+            let what = || format!("function {id} version {version}");
+            self.check(Right::FunctionView, right, &chain, what)
+        }
+
+        pub fn check_schedule(&self, right: Right, schedule: &Schedule) -> Result<(), AppError> {
+            let chain = self.schedule_chain(schedule);
+            self.check(Right::ScheduleView, right, &chain, || {
+                format!("schedule {}", schedule.id)
+            })
+        }
+
+        /// Checks `right` on a run, whose rules are its schedule's.
+        pub fn check_run(&self, right: Right, run: &Run) -> Result<(), AppError> {
+            let chain =
+                self.rules
+                    .schedule_chain(run.schedule_id, &run.function_id, run.function_version);
+            self.check(Right::RunView, right, &chain, || format!("run {}", run.id))
+        }
+
+        pub fn may(&self, right: Right, chain: &Chain<'_>) -> bool {
+            self.caller.may(right, chain)
+        }
+
+        fn schedule_chain(&self, schedule: &Schedule) -> Chain<'_> {
+            self.rules.schedule_chain(
+                schedule.id,
+                &schedule.function_id,
+                schedule.function_version,
+            )
+        }
+
+        fn check(
+            &self,
+            view: Right,
+            right: Right,
+            chain: &Chain<'_>,
+            what: impl Fn() -> String,
+        ) -> Result<(), AppError> {
+            if !self.caller.may(view, chain) {
+                // The same words the store uses for a missing thing.
+                return Err(AppError::NotFound(format!("{} not found", what())));
+            }
+            if !self.caller.may(right, chain) {
+                tracing::debug!(right = ?right, target = %what(), "refused: no right");
+                return Err(AppError::Forbidden(format!(
+                    "you do not have the right `{}` on {}",
+                    right.name(),
+                    what()
+                )));
+            }
+            Ok(())
+        }
+    }
+
+    pub(super) async fn sign_in(name: &str, password: &str) -> Result<(), AppError> {
+        let engine = engine()?;
+        let limiter = leptos::prelude::use_context::<SignInLimiter>().unwrap_or_default();
+        let session = session().await?;
+        if limiter.0.check_key(&name.to_lowercase()).is_err() {
+            tracing::warn!(user.name = name, "sign-in refused: too many attempts");
+            return Err(AppError::TooManyRequests(
+                "too many sign-in attempts for this user; wait a minute and try again".into(),
+            ));
+        }
+        let refused = || AppError::Unauthorized("the user name or the password is wrong".into());
+        let Some(stored) = engine.store().find_user(name).await? else {
+            // Hash anyway, so a missing user takes as long as a wrong password.
+            let _ = verify_password(password, &DUMMY_HASH);
+            tracing::debug!(user.name = name, "sign-in refused: no such user");
+            return Err(refused());
+        };
+        if !verify_password(password, &stored.password_hash) || stored.user.disabled {
+            tracing::debug!(user.name = name, "sign-in refused");
+            return Err(refused());
+        }
+
+        // A new session id on sign-in, so an id planted before cannot ride it.
+        session.cycle_id().await.map_err(session_error)?;
+        remember(&session, stored.user.id, engine.now()).await?;
+        tracing::info!(user.name = name, "signed in");
+        Ok(())
+    }
+
+    pub(super) async fn change_password(current: &str, new: &str) -> Result<(), AppError> {
+        let engine = engine()?;
+        let session = session().await?;
+        let user = user_of_session(&session, engine.store())
+            .await?
+            .ok_or_else(not_signed_in)?;
+        let stored = engine
+            .store()
+            .find_user(&user.name)
+            .await?
+            .ok_or_else(not_signed_in)?;
+        if !verify_password(current, &stored.password_hash) {
+            return Err(AppError::Invalid("current password: it is wrong".into()));
+        }
+        let hash = hash_password(new).map_err(|e| AppError::Invalid(format!("new {e}")))?;
+        let now = engine.now();
+        engine.store().set_password(user.id, &hash, now).await?;
+        // Other sessions end; this one carries on.
+        remember(&session, user.id, now).await
+    }
+
+    async fn remember(session: &Session, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+        let signed_in = SignedIn {
+            user_id,
+            at: now.timestamp_millis(),
+        };
+        session
+            .insert(SESSION_KEY, signed_in)
+            .await
+            .map_err(session_error)
+    }
+
+    /// A hash of a random password, to spend the same time on an unknown user
+    /// as on a known one.
+    static DUMMY_HASH: LazyLock<String> =
+        LazyLock::new(|| hash_password(&worker::accounts::random_secret(24)).unwrap_or_default());
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next")).unwrap_or_else(|| "/".into());
+    let action = ServerAction::<SignIn>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(to)) = action.value().get() {
+            // A full load, so every page and the top bar see the new session.
+            let _ = window().location().set_href(&to);
+        }
+    });
+    view! {
+        <Title text="Sign in" />
+        <section class="page narrow">
+            <h1>"Sign in"</h1>
+            <ActionForm action attr:class="form" attr:id="sign-in">
+                <input type="hidden" name="next" prop:value=next />
+                <label>"User name" <input type="text" name="name" autocomplete="username" required /></label>
+                <label>"Password" <input type="password" name="password" autocomplete="current-password" required /></label>
+                <button type="submit" id="sign-in-button" disabled=move || action.pending().get()>"Sign in"</button>
+                {move || action.value().get().and_then(Result::err).map(|error| view! { <ErrorNotice error /> })}
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| me());
+    let change = ServerAction::<ChangePassword>::new();
+    let out = ServerAction::<SignOut>::new();
+    let everywhere = ServerAction::<SignOutEverywhere>::new();
+    Effect::new(move |_| {
+        if out.version().get() + everywhere.version().get() > 0 {
+            let _ = window().location().set_href("/sign-in");
+        }
+    });
+    view! {
+        <Title text="Profile" />
+        <section class="page narrow">
+            <h1>"Profile"</h1>
+            <Suspense fallback=|| ()>
+                {move || me.get().and_then(Result::ok).flatten().map(|me| view! {
+                    <dl class="facts">
+                        <dt>"User"</dt><dd id="profile-name">{me.name}</dd>
+                        <dt>"Role"</dt><dd>{if me.admin { "admin" } else { "user" }}</dd>
+                        <dt>"Groups"</dt><dd>{if me.groups.is_empty() { "—".to_string() } else { me.groups.join(", ") }}</dd>
+                    </dl>
+                })}
+            </Suspense>
+            <h2>"Change password"</h2>
+            <ActionForm action=change attr:class="form" attr:id="change-password">
+                <label>"Current password" <input type="password" name="current" autocomplete="current-password" required /></label>
+                <label>"New password (at least 8 characters)" <input type="password" name="new" autocomplete="new-password" required /></label>
+                <button type="submit" id="change-password-button">"Change password"</button>
+                {move || change.value().get().map(|result| match result {
+                    Ok(()) => view! { <p class="notice notice-ok" id="password-changed">"Password changed; your other sessions have ended."</p> }.into_any(),
+                    Err(error) => view! { <ErrorNotice error /> }.into_any(),
+                })}
+            </ActionForm>
+            <h2>"Sessions"</h2>
+            <div class="actions">
+                <ActionForm action=out>
+                    <button type="submit" class="secondary" id="sign-out">"Sign out"</button>
+                </ActionForm>
+                <ActionForm action=everywhere>
+                    <button type="submit" class="secondary" id="sign-out-everywhere">"Sign out everywhere"</button>
+                </ActionForm>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,155 @@
+//! Sessions and the guards in front of the dashboard.
+//!
+//! A *session* lives in the database (the session store's own table) and
+//! is named by an HttpOnly, SameSite=Lax cookie, Secure when the dashboard
+//! is served over HTTPS. Two guards run before the dashboard: pages need a
+//! signed-in session (else a redirect to the sign-in page), and requests
+//! that change something must come from the dashboard's own origin, so
+//! another site cannot make a signed-in browser act for it.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::cookie::time::Duration;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+use worker::Engine;
+
+/// How long a session lasts without being used.
+const IDLE_EXPIRY_DAYS: i64 = 7;
+
+/// The session layer, with its table created and expired sessions pruned
+/// hourly in the background.
+pub async fn session_layer(
+    engine: &Engine,
+    secure: bool,
+) -> anyhow::Result<SessionManagerLayer<SqliteStore>> {
+    let store = SqliteStore::new(engine.store().sqlite_pool().clone());
+    store.migrate().await?;
+    tokio::spawn(
+        store
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+    );
+    Ok(SessionManagerLayer::new(store)
+        .with_name("enschedule_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(Duration::days(IDLE_EXPIRY_DAYS))))
+}
+
+/// Paths anyone may load: the sign-in page, the browser bundle, the REST API
+/// (it authenticates by key) and the server functions (each checks the
+/// session itself and answers 401).
+fn is_public(path: &str) -> bool {
+    path == "/sign-in"
+        || path.starts_with("/pkg/")
+        || path.starts_with("/api/")
+        || path == "/favicon.ico"
+}
+
+/// Sends a browser that is not signed in to the sign-in page, with the page
+/// it wanted to come back to.
+pub async fn require_sign_in(
+    State(engine): State<Engine>,
+    session: Session,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    if is_public(path) || !matches!(*request.method(), Method::GET | Method::HEAD) {
+        return next.run(request).await;
+    }
+    match app::auth::ssr::user_of_session(&session, engine.store()).await {
+        Ok(Some(_)) => next.run(request).await,
+        Ok(None) => {
+            let wanted = request
+                .uri()
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string();
+            let to = format!("/sign-in?next={}", encode_query_value(&wanted));
+            Redirect::to(&to).into_response()
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Refuses a request that changes something (anything but GET, HEAD and
+/// OPTIONS) from another origin. Browsers send `Origin` with such requests;
+/// without it, `Referer` stands in. The REST API is left alone: it takes
+/// keys in a header, which another site cannot make a browser send.
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if safe || request.uri().path().starts_with("/api/v1/") {
+        return next.run(request).await;
+    }
+    if from_own_origin(request.headers()) {
+        return next.run(request).await;
+    }
+    tracing::warn!(path = %request.uri().path(), "cross-origin request refused");
+    (
+        StatusCode::FORBIDDEN,
+        "Cross-origin request refused: changes must come from the dashboard itself",
+    )
+        .into_response()
+}
+
+fn from_own_origin(headers: &HeaderMap) -> bool {
+    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let origin = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|o| o.to_str().ok());
+    origin.is_some_and(|origin| {
+        let rest = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        rest.is_some_and(|rest| rest.split('/').next() == Some(host))
+    })
+}
+
+/// Percent-encodes what a query value cannot hold as it is.
+fn encode_query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The most of a server function's error answer that is read to find its
+/// status; errors are a sentence, far below this.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+
+/// Gives a server function's error answer the status its kind calls for
+/// (401, 403, 404, 409, 422…). Leptos answers every error with 500; the
+/// body says which error it is.
+pub async fn server_fn_status(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let response = next.run(request).await;
+    if !server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        parts.status = StatusCode::from_u16(error.status()).unwrap_or(parts.status);
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
