@@ -139,6 +139,18 @@ async fn every_server_function_answers_each_caller_with_the_right_status() {
     let w = world(&app).await;
     let restricted = w.restricted.to_string();
     let restricted_run = w.restricted_run.to_string();
+    // What the admin functions act on: a user, a group and a key of their own.
+    let engine = app.app.engine();
+    let now = engine.now();
+    let zed = worker::accounts::create_user(engine.store(), "zed", PASSWORD, false, now)
+        .await
+        .unwrap();
+    let spare = engine.store().create_group("spare", now).await.unwrap();
+    let key = worker::accounts::issue_api_key(engine.store(), zed, "old", None, now)
+        .await
+        .unwrap()
+        .id;
+    let (zed, spare, key) = (zed.to_string(), spare.to_string(), key.to_string());
     let edit_restricted = [
         ("input[schedule_id]", restricted.as_str()),
         ("input[function]", "log-job@1"),
@@ -183,6 +195,15 @@ async fn every_server_function_answers_each_caller_with_the_right_status() {
         ("access_targets", AccessTargets::PATH, vec![], [401, 403, 403, 403, 200]),
         ("get_access", GetAccess::PATH, vec![("kind", "schedule"), ("target", &restricted)], [401, 403, 403, 403, 200]),
         ("set_access", SetAccess::PATH, vec![("kind", "worker"), ("target", "inline"), ("rules", "")], [401, 403, 403, 403, 200]),
+        ("create_user", CreateUser::PATH, vec![("name", "newbie"), ("password", PASSWORD)], [401, 403, 403, 403, 200]),
+        ("set_user_admin", SetUserAdmin::PATH, vec![("user_id", &zed), ("admin", "true")], [401, 403, 403, 403, 200]),
+        ("set_user_disabled", SetUserDisabled::PATH, vec![("user_id", &zed), ("disabled", "false")], [401, 403, 403, 403, 200]),
+        ("reset_password", ResetPassword::PATH, vec![("user_id", &zed), ("password", PASSWORD)], [401, 403, 403, 403, 200]),
+        ("add_member", AddMember::PATH, vec![("group_id", &spare), ("user", "zed")], [401, 403, 403, 403, 200]),
+        ("remove_member", RemoveMember::PATH, vec![("group_id", &spare), ("user", "zed")], [401, 403, 403, 403, 200]),
+        ("delete_group", DeleteGroup::PATH, vec![("group_id", &spare)], [401, 403, 403, 403, 200]),
+        ("create_api_key", CreateApiKey::PATH, vec![("user", "zed"), ("name", "ci"), ("expires_in_days", "")], [401, 403, 403, 403, 200]),
+        ("revoke_api_key", RevokeApiKey::PATH, vec![("key_id", &key)], [401, 403, 403, 403, 200]),
     ];
     let mut sessions = sessions(&app).await;
     for (name, path, fields, expected) in cases {
@@ -608,4 +629,72 @@ async fn an_api_key_is_shown_once_and_listed_by_its_prefix() {
         .await
         .unwrap();
     assert_eq!(user.map(|u| u.name), Some("ann".to_string()));
+}
+
+#[tokio::test]
+async fn the_session_functions_need_a_signed_in_caller() {
+    let app = spawn_app().await;
+    world(&app).await;
+    use app::auth::*;
+    let change = [("current", PASSWORD), ("new", "another-password")];
+    #[rustfmt::skip]
+    let cases: Vec<Case> = vec![
+        ("sign_out", SignOut::PATH, vec![], [200, 200, 200, 200, 200]),
+        ("sign_out_everywhere", SignOutEverywhere::PATH, vec![], [401, 200, 200, 200, 200]),
+        ("change_password", ChangePassword::PATH, change.to_vec(), [401, 200, 200, 200, 422]),
+    ];
+
+    for (name, path, fields, expected) in cases {
+        // Each of these ends a session or a password: fresh sessions each
+        // time, and the password put back after.
+        let mut found = [0; 5];
+        for (i, caller) in CALLERS.iter().enumerate() {
+            let mut session = session(&app, caller).await;
+            found[i] = session.call(path, &fields).await.0.as_u16();
+            if found[i] == 200 && name == "change_password" {
+                let back = [("current", "another-password"), ("new", PASSWORD)];
+                session.call_ok::<Value>(ChangePassword::PATH, &back).await;
+            }
+        }
+        assert_eq!(found, expected, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn only_admins_upload_modules() {
+    let app = spawn_app().await;
+    world(&app).await;
+    let probe = std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../handlers/dist/probe.wasm"),
+    )
+    .unwrap();
+
+    let mut found = Vec::new();
+    for caller in CALLERS {
+        let session = session(&app, caller).await;
+        let (status, body) = session
+            .upload(
+                app::functions::UploadFunction::PATH,
+                "module",
+                "probe.wasm",
+                &probe,
+            )
+            .await;
+        found.push((status.as_u16(), body));
+    }
+
+    let refused = r#"{"Forbidden":"only admins may do this"}"#.to_string();
+    assert_eq!(
+        found,
+        vec![
+            (401, r#"{"Unauthorized":"sign in first"}"#.to_string()),
+            (403, refused.clone()),
+            (403, refused.clone()),
+            (403, refused),
+            (
+                200,
+                r#"{"id":"probe","version":1,"created":true}"#.to_string()
+            ),
+        ]
+    );
 }

@@ -113,6 +113,31 @@ impl<'a> Session<'a> {
         serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}"))
     }
 
+    /// Posts one file as a multipart form, as the upload page does.
+    pub async fn upload(
+        &self,
+        path: &str,
+        field: &str,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> (StatusCode, String) {
+        let boundary = "enschedule-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+             filename=\"{file_name}\"\r\nContent-Type: application/wasm\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let request = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header(header::ORIGIN, ORIGIN);
+        self.send(request, Body::from(body)).await
+    }
+
     pub async fn send(
         &self,
         request: axum::http::request::Builder,
