@@ -78,9 +78,8 @@ pub mod ssr {
     use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
     use serde::{Deserialize, Serialize};
     use tower_sessions::Session;
-    use worker::access::{Caller, Chain, Right, RuleBook};
+    use worker::access::Caller;
     use worker::accounts::{User, hash_password, verify_password};
-    use worker::model::{Run, Schedule};
 
     use crate::error::{AppError, engine};
 
@@ -170,11 +169,10 @@ pub mod ssr {
         Ok(user)
     }
 
-    /// Who is calling and the rules their rights come from: what every
-    /// server function asks before it reads or changes anything.
+    /// Who is calling and the rules their rights come from, with the engine:
+    /// what every server function loads before it reads or changes anything.
     pub struct Access {
-        pub caller: Caller,
-        pub rules: RuleBook,
+        pub rights: worker::access::Access,
         pub engine: worker::Engine,
     }
 
@@ -185,90 +183,15 @@ pub mod ssr {
             let engine = engine()?;
             let user = require_user().await?;
             let rules = engine.store().rule_book().await?;
+            let caller = Caller::User {
+                name: user.name,
+                groups: user.groups,
+                admin: user.admin,
+            };
             Ok(Access {
+                rights: worker::access::Access { caller, rules },
                 engine,
-                caller: Caller::User {
-                    name: user.name,
-                    groups: user.groups,
-                    admin: user.admin,
-                },
-                rules,
             })
-        }
-
-        pub fn may_view_function(&self, id: &str, version: i64) -> bool {
-            let chain = self.rules.function_chain(id, version);
-            self.caller.may(Right::FunctionView, &chain)
-        }
-
-        pub fn may_view_schedule(&self, schedule: &Schedule) -> bool {
-            self.caller
-                .may(Right::ScheduleView, &self.schedule_chain(schedule))
-        }
-
-        /// Whether the caller may see the runs of `schedule` (every run of a
-        /// schedule has the same rules).
-        pub fn may_view_runs_of(&self, schedule: &Schedule) -> bool {
-            self.caller
-                .may(Right::RunView, &self.schedule_chain(schedule))
-        }
-
-        /// Checks `right` on a function: `NotFound` when the caller may not
-        /// even see it, so ids cannot be probed; `Forbidden` when they may
-        /// see it but not do this.
-        pub fn check_function(&self, right: Right, id: &str, version: i64) -> Result<(), AppError> {
-            let chain = self.rules.function_chain(id, version);
-            let what = || format!("function {id} version {version}");
-            self.check(Right::FunctionView, right, &chain, what)
-        }
-
-        pub fn check_schedule(&self, right: Right, schedule: &Schedule) -> Result<(), AppError> {
-            let chain = self.schedule_chain(schedule);
-            self.check(Right::ScheduleView, right, &chain, || {
-                format!("schedule {}", schedule.id)
-            })
-        }
-
-        /// Checks `right` on a run, whose rules are its schedule's.
-        pub fn check_run(&self, right: Right, run: &Run) -> Result<(), AppError> {
-            let chain =
-                self.rules
-                    .schedule_chain(run.schedule_id, &run.function_id, run.function_version);
-            self.check(Right::RunView, right, &chain, || format!("run {}", run.id))
-        }
-
-        pub fn may(&self, right: Right, chain: &Chain<'_>) -> bool {
-            self.caller.may(right, chain)
-        }
-
-        fn schedule_chain(&self, schedule: &Schedule) -> Chain<'_> {
-            self.rules.schedule_chain(
-                schedule.id,
-                &schedule.function_id,
-                schedule.function_version,
-            )
-        }
-
-        fn check(
-            &self,
-            view: Right,
-            right: Right,
-            chain: &Chain<'_>,
-            what: impl Fn() -> String,
-        ) -> Result<(), AppError> {
-            if !self.caller.may(view, chain) {
-                // The same words the store uses for a missing thing.
-                return Err(AppError::NotFound(format!("{} not found", what())));
-            }
-            if !self.caller.may(right, chain) {
-                tracing::debug!(right = ?right, target = %what(), "refused: no right");
-                return Err(AppError::Forbidden(format!(
-                    "you do not have the right `{}` on {}",
-                    right.name(),
-                    what()
-                )));
-            }
-            Ok(())
         }
     }
 

@@ -42,6 +42,7 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 mod ssr {
     use worker::StoreError;
+    use worker::access::Denied;
     use worker::accounts::AccountError;
     use worker::queue::EngineError;
 
@@ -56,6 +57,15 @@ mod ssr {
                     tracing::error!(error = %other, "storage failed");
                     AppError::Internal
                 }
+            }
+        }
+    }
+
+    impl From<Denied> for AppError {
+        fn from(denied: Denied) -> Self {
+            match denied {
+                hidden @ Denied::Hidden(_) => AppError::NotFound(hidden.to_string()),
+                forbidden @ Denied::Forbidden { .. } => AppError::Forbidden(forbidden.to_string()),
             }
         }
     }

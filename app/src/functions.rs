@@ -49,7 +49,7 @@ pub async fn list_functions() -> Result<Vec<FunctionSummary>, AppError> {
     let functions = engine.store().list_functions().await?;
     Ok(functions
         .iter()
-        .filter(|f| access.may_view_function(&f.id, f.version))
+        .filter(|f| access.rights.may_view_function(&f.id, f.version))
         .map(ssr::summary)
         .collect())
 }
@@ -59,9 +59,11 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let function = engine.store().get_function(&id, version).await?;
-    access.check_function(worker::access::Right::FunctionView, &id, version)?;
+    access
+        .rights
+        .check_function(worker::access::Right::FunctionView, &id, version)?;
     let mut schedules = engine.store().schedules_of_function(&id, version).await?;
-    schedules.retain(|s| access.may_view_schedule(s));
+    schedules.retain(|s| access.rights.may_view_schedule(s));
     Ok(FunctionDetail {
         summary: ssr::summary(&function),
         data_schema: ssr::pretty(&function.data_schema),

@@ -56,10 +56,10 @@ pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppErr
         };
     let schedules = engine.store().list_schedules().await?;
     // Only runs of schedules whose runs the caller may see; admins see all.
-    let schedule_ids = (!access.caller.is_admin()).then(|| {
+    let schedule_ids = (!access.rights.caller.is_admin()).then(|| {
         schedules
             .iter()
-            .filter(|s| access.may_view_runs_of(s))
+            .filter(|s| access.rights.may_view_runs_of(s))
             .map(|s| s.id)
             .collect()
     });
@@ -85,8 +85,11 @@ pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let run = engine.store().get_run(id).await?;
-    access.check_run(worker::access::Right::RunView, &run)?;
+    access
+        .rights
+        .check_run(worker::access::Right::RunView, &run)?;
     let logs_visible = access
+        .rights
         .check_run(worker::access::Right::RunViewLogs, &run)
         .is_ok();
     let title = engine

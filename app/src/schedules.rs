@@ -64,7 +64,7 @@ pub async fn list_schedules() -> Result<Vec<ScheduleSummary>, AppError> {
     let schedules = engine.store().list_schedules().await?;
     Ok(schedules
         .iter()
-        .filter(|s| access.may_view_schedule(s))
+        .filter(|s| access.rights.may_view_schedule(s))
         .map(ssr::summary)
         .collect())
 }
@@ -76,8 +76,10 @@ pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let schedule = engine.store().get_schedule(id).await?;
-    access.check_schedule(Right::ScheduleView, &schedule)?;
-    let runs_visible = access.may_view_runs_of(&schedule);
+    access
+        .rights
+        .check_schedule(Right::ScheduleView, &schedule)?;
+    let runs_visible = access.rights.may_view_runs_of(&schedule);
     let filter = worker::store::RunFilter {
         schedule_id: Some(id),
         limit: ssr::RUNS_ON_SCHEDULE_PAGE,
@@ -152,7 +154,9 @@ pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
                 .parse()
                 .map_err(|_| AppError::Invalid(format!("schedule: `{id}` is not an id")))?;
             let existing = engine.store().get_schedule(id).await?;
-            access.check_schedule(Right::ScheduleEdit, &existing)?;
+            access
+                .rights
+                .check_schedule(Right::ScheduleEdit, &existing)?;
             Some(existing)
         }
     };
@@ -163,7 +167,7 @@ pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
         .as_ref()
         .is_some_and(|s| s.function_id == function_id && s.function_version == function_version);
     if !same_function {
-        access.check_function(
+        access.rights.check_function(
             Right::FunctionCreateSchedule,
             &function_id,
             function_version,
@@ -206,7 +210,9 @@ pub async fn check_data(function: String, data: String) -> Result<(), AppError> 
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let (id, version) = ssr::parse_function_ref(&function)?;
-    access.check_function(worker::access::Right::FunctionView, &id, version)?;
+    access
+        .rights
+        .check_function(worker::access::Right::FunctionView, &id, version)?;
     let function = engine.store().get_function(&id, version).await?;
     let data = worker::queue::parse_data(&data)?;
     worker::manifest::check_data(&function.data_schema, &data)
@@ -290,7 +296,9 @@ pub(crate) mod ssr {
         let access = crate::auth::ssr::Access::load().await?;
         let engine = access.engine.clone();
         let schedule = engine.store().get_schedule(schedule_id).await?;
-        access.check_schedule(worker::access::Right::ScheduleEdit, &schedule)?;
+        access
+            .rights
+            .check_schedule(worker::access::Right::ScheduleEdit, &schedule)?;
         Ok(engine)
     }
 

@@ -21,6 +21,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::{Run, Schedule};
+
 /// One action on one kind of thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Right {
@@ -378,5 +380,96 @@ impl StatedRules {
             StatedRules::Schedule(s) => serde_json::to_value(s),
         };
         value.map(|v| v.to_string()).unwrap_or_default()
+    }
+}
+
+/// Why a caller was refused something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// They may not even see it: told exactly what they would be told if it
+    /// did not exist, so ids cannot be probed.
+    #[error("{0} not found")]
+    Hidden(String),
+    /// They may see it, but not do this to it.
+    #[error("you do not have the right `{right}` on {what}")]
+    Forbidden { right: &'static str, what: String },
+}
+
+/// A caller and the rules their rights come from: what the dashboard and the
+/// API ask before they read or change anything.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub caller: Caller,
+    pub rules: RuleBook,
+}
+
+impl Access {
+    pub fn may_view_function(&self, id: &str, version: i64) -> bool {
+        let chain = self.rules.function_chain(id, version);
+        self.caller.may(Right::FunctionView, &chain)
+    }
+
+    pub fn may_view_schedule(&self, schedule: &Schedule) -> bool {
+        self.caller
+            .may(Right::ScheduleView, &self.schedule_chain(schedule))
+    }
+
+    /// Whether the caller may see the runs of `schedule` (every run of a
+    /// schedule has the same rules).
+    pub fn may_view_runs_of(&self, schedule: &Schedule) -> bool {
+        self.caller
+            .may(Right::RunView, &self.schedule_chain(schedule))
+    }
+
+    /// Checks `right` on a function.
+    pub fn check_function(&self, right: Right, id: &str, version: i64) -> Result<(), Denied> {
+        let chain = self.rules.function_chain(id, version);
+        self.check(Right::FunctionView, right, &chain, || {
+            format!("function {id} version {version}")
+        })
+    }
+
+    pub fn check_schedule(&self, right: Right, schedule: &Schedule) -> Result<(), Denied> {
+        let chain = self.schedule_chain(schedule);
+        self.check(Right::ScheduleView, right, &chain, || {
+            format!("schedule {}", schedule.id)
+        })
+    }
+
+    /// Checks `right` on a run, whose rules are its schedule's.
+    pub fn check_run(&self, right: Right, run: &Run) -> Result<(), Denied> {
+        let chain =
+            self.rules
+                .schedule_chain(run.schedule_id, &run.function_id, run.function_version);
+        self.check(Right::RunView, right, &chain, || format!("run {}", run.id))
+    }
+
+    fn schedule_chain(&self, schedule: &Schedule) -> Chain<'_> {
+        self.rules.schedule_chain(
+            schedule.id,
+            &schedule.function_id,
+            schedule.function_version,
+        )
+    }
+
+    /// `Hidden` without `view`, else `Forbidden` without `right`.
+    fn check(
+        &self,
+        view: Right,
+        right: Right,
+        chain: &Chain<'_>,
+        what: impl Fn() -> String,
+    ) -> Result<(), Denied> {
+        if !self.caller.may(view, chain) {
+            return Err(Denied::Hidden(what()));
+        }
+        if !self.caller.may(right, chain) {
+            tracing::debug!(right = ?right, target = %what(), "refused: no right");
+            return Err(Denied::Forbidden {
+                right: right.name(),
+                what: what(),
+            });
+        }
+        Ok(())
     }
 }
