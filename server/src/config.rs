@@ -44,6 +44,11 @@ pub struct ServeConfig {
     #[arg(long, env = "ADMIN_ACCOUNT", hide_env_values = true)]
     pub admin_account: Option<String>,
 
+    /// The server's API key: `Authorization: Api-Key <key>` acts as an
+    /// admin on the REST API. Without it, only users' keys are accepted.
+    #[arg(long, env = "API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
     /// Mark the session cookie Secure: set it when the dashboard is served
     /// over HTTPS (behind a proxy that terminates TLS).
     #[arg(long, env = "ENSCHEDULE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]

@@ -56,11 +56,13 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(listener.local_addr()?)
             .build();
+        let api = crate::api::ApiState::new(engine.clone(), config.api_key.as_deref());
         let router = router(
             AppState {
                 leptos_options,
                 engine: engine.clone(),
             },
+            api,
             sessions,
         );
         Ok(Application {
@@ -128,7 +130,11 @@ pub async fn migrate(config: ServeConfig) -> anyhow::Result<()> {
 
 /// The whole HTTP surface: dashboard pages and server functions, the REST
 /// API, and the dashboard's static files.
-pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Router {
+pub fn router(
+    state: AppState,
+    api: crate::api::ApiState,
+    sessions: SessionManagerLayer<SqliteStore>,
+) -> Router {
     let routes = generate_route_list(app::App);
     let engine = state.engine.clone();
     let options = state.leptos_options.clone();
@@ -143,10 +149,7 @@ pub fn router(state: AppState, sessions: SessionManagerLayer<SqliteStore>) -> Ro
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             app::shell(options.clone())
         })
-        .nest(
-            "/api/v1",
-            crate::api::router().with_state(state.engine.clone()),
-        )
+        .nest("/api/v1", crate::api::router(api))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

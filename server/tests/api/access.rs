@@ -11,20 +11,20 @@ use worker::model::NewSchedule;
 
 use crate::helpers::{ADMIN, Session, TestApp, spawn_app};
 
-const PASSWORD: &str = "password-123";
+pub const PASSWORD: &str = "password-123";
 
 /// The world every case runs in: an open schedule anyone may see, and a
 /// restricted one that group `ops` may see (not edit) and `dan` may see and
 /// edit; only `dan` reads its runs' output. Creating schedules of `log-job`
 /// is for `ops` only. One pending run on each schedule.
-struct World {
-    open: i64,
-    restricted: i64,
-    open_run: i64,
-    restricted_run: i64,
+pub struct World {
+    pub open: i64,
+    pub restricted: i64,
+    pub open_run: i64,
+    pub restricted_run: i64,
 }
 
-async fn world(app: &TestApp) -> World {
+pub async fn world(app: &TestApp) -> World {
     let engine = app.app.engine();
     let store = engine.store();
     let now = engine.now();

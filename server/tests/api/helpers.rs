@@ -24,6 +24,7 @@ pub fn config(data_dir: &std::path::Path) -> ServeConfig {
         site_root: data_dir.join("site"),
         inline_worker: false,
         admin_account: Some("admin:test-password".into()),
+        api_key: Some(SERVER_KEY.into()),
         secure_cookies: false,
     }
 }
@@ -38,6 +39,9 @@ pub async fn spawn_app() -> TestApp {
         _data_dir: data_dir,
     }
 }
+
+/// The server's API key in tests.
+pub const SERVER_KEY: &str = "test-server-key";
 
 /// The admin every test application starts with.
 pub const ADMIN: (&str, &str) = ("admin", "test-password");
@@ -66,6 +70,51 @@ impl TestApp {
 
     pub async fn admin(&self) -> Session<'_> {
         self.sign_in(ADMIN.0, ADMIN.1).await
+    }
+}
+
+impl TestApp {
+    /// Calls the REST API with an `Authorization` header (none when
+    /// `authorization` is empty) and a JSON body; answers the status and the
+    /// JSON (`null` for an empty body).
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: &str,
+        body: Option<serde_json::Value>,
+    ) -> (StatusCode, serde_json::Value) {
+        let body = body.map(|b| b.to_string());
+        let (status, text) = self.api_raw(method, path, authorization, body).await;
+        let json = match text.as_str() {
+            "" => serde_json::Value::Null,
+            text => serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}")),
+        };
+        (status, json)
+    }
+
+    /// The same with the body as it is sent.
+    pub async fn api_raw(
+        &self,
+        method: &str,
+        path: &str,
+        authorization: &str,
+        body: Option<String>,
+    ) -> (StatusCode, String) {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("/api/v1{path}"));
+        if !authorization.is_empty() {
+            request = request.header(header::AUTHORIZATION, authorization);
+        }
+        let body = match body {
+            Some(body) => {
+                request = request.header(header::CONTENT_TYPE, "application/json");
+                Body::from(body)
+            }
+            None => Body::empty(),
+        };
+        Session::anonymous(self).send(request, body).await
     }
 }
 

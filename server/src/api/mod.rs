@@ -1,0 +1,334 @@
+//! The REST API under `/api/v1`.
+//!
+//! A *caller* proves who they are with the `Authorization` header:
+//! `Api-Key <key>` is the server's own key (`API_KEY`, every right),
+//! `User-Api-Key <key>` or `Bearer <key>` one of a user's API keys (that
+//! user's rights). Every handler decides with `worker::access`, as the
+//! dashboard does. Errors are JSON: `{"error": {"code", "message", "field"}}`.
+
+mod functions;
+mod runs;
+mod schedules;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use worker::access::{Access, Caller, Denied};
+use worker::accounts::hash_key;
+use worker::queue::EngineError;
+use worker::{Engine, StoreError};
+
+/// The most a JSON body may hold.
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// What the API's handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub engine: Engine,
+    /// The SHA-256 of the server's key, when `API_KEY` is set.
+    pub server_key_hash: Option<Arc<str>>,
+}
+
+impl ApiState {
+    pub fn new(engine: Engine, server_key: Option<&str>) -> ApiState {
+        ApiState {
+            engine,
+            server_key_hash: server_key
+                .filter(|k| !k.is_empty())
+                .map(|k| hash_key(k).into()),
+        }
+    }
+}
+
+/// The `/api/v1` routes.
+pub fn router<S>(state: ApiState) -> Router<S> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/functions", get(functions::list))
+        .route("/functions/{id}/{version}", get(functions::get))
+        .route("/schedules", get(schedules::list).post(schedules::apply))
+        .route(
+            "/schedules/{id}",
+            get(schedules::get).delete(schedules::delete),
+        )
+        .route("/schedules/{id}/run", post(schedules::run_now))
+        .route("/schedules/{id}/pause", post(schedules::pause))
+        .route("/schedules/{id}/resume", post(schedules::resume))
+        .route("/runs", get(runs::list))
+        .route("/runs/{id}", get(runs::get))
+        .route("/runs/{id}/{stream}", get(runs::output))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .with_state(state)
+}
+
+#[derive(Debug, Serialize)]
+struct Health {
+    status: &'static str,
+    database: &'static str,
+    version: &'static str,
+}
+
+/// Healthy when the database answers. Open to anyone: load balancers ask.
+#[tracing::instrument(skip_all)]
+async fn healthz(State(state): State<ApiState>) -> Response {
+    let version = env!("CARGO_PKG_VERSION");
+    match state.engine.store().ping().await {
+        Ok(()) => Json(Health {
+            status: "ok",
+            database: "ok",
+            version,
+        })
+        .into_response(),
+        Err(error) => {
+            tracing::error!(error = %error, "health check: the database does not answer");
+            let body = Health {
+                status: "unavailable",
+                database: "unreachable",
+                version,
+            };
+            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+        }
+    }
+}
+
+/// A caller with the rules their rights come from.
+pub struct ApiAccess(pub Access);
+
+impl FromRequestParts<ApiState> for ApiAccess {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "an Authorization header is required: Api-Key, User-Api-Key or Bearer",
+                )
+            })?;
+        let (scheme, key) = header.split_once(' ').unwrap_or((header, ""));
+        let key = key.trim();
+        let store = state.engine.store();
+        let caller = match scheme {
+            "Api-Key" => {
+                let matches = state
+                    .server_key_hash
+                    .as_deref()
+                    .is_some_and(|hash| hash == hash_key(key));
+                if !matches {
+                    tracing::warn!("API call refused: wrong server key");
+                    return Err(ApiError::unauthorized("the server API key is not valid"));
+                }
+                Caller::Server
+            }
+            "User-Api-Key" | "Bearer" => {
+                let user = store
+                    .use_api_key(&hash_key(key), state.engine.now())
+                    .await?
+                    .ok_or_else(|| {
+                        tracing::warn!("API call refused: unknown, expired or revoked key");
+                        ApiError::unauthorized(
+                            "the API key is not valid, or it expired or was revoked",
+                        )
+                    })?;
+                Caller::User {
+                    name: user.name,
+                    groups: user.groups,
+                    admin: user.admin,
+                }
+            }
+            other => {
+                return Err(ApiError::unauthorized(format!(
+                    "`{other}` is not an authorization scheme here: use Api-Key, User-Api-Key or Bearer"
+                )));
+            }
+        };
+        let rules = store.rule_book().await?;
+        Ok(ApiAccess(Access { caller, rules }))
+    }
+}
+
+/// A JSON body, refused with the API's own errors: 400 when it is not JSON,
+/// 422 when it does not fit, 413 when it is too large.
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::from(rejection)),
+        }
+    }
+}
+
+/// An error answer of the API.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub field: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// A rule broken by a well-formed request; `message` starts with the
+    /// field at fault (`data: …`).
+    pub fn invalid(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.to_string()),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
+        }
+    }
+
+    fn internal() -> ApiError {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server could not complete the request; its log has the details",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: &self.message,
+                field: self.field.as_deref(),
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            StoreError::Conflict(message) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            }
+            other => {
+                tracing::error!(error = %other, "storage failed");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> Self {
+        match error {
+            EngineError::Store(store) => store.into(),
+            EngineError::Invalid { field, .. } => ApiError::invalid(field, error.to_string()),
+            EngineError::Timing(timing) => {
+                ApiError::invalid("cronExpression", format!("cronExpression: {timing}"))
+            }
+            other => ApiError::invalid("functionId", other.to_string()),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Hidden(_) => ApiError::not_found(denied.to_string()),
+            Denied::Forbidden { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", denied.to_string())
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        let text = rejection.body_text();
+        match rejection {
+            JsonRejection::JsonSyntaxError(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "malformed", text)
+            }
+            JsonRejection::JsonDataError(_) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", text)
+            }
+            JsonRejection::MissingJsonContentType(_) => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send JSON with `Content-Type: application/json`",
+            ),
+            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the body is larger than the limit of {JSON_BODY_LIMIT} bytes"),
+            ),
+            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed", text),
+        }
+    }
+}
+
+/// A page of a list: `limit` items from `offset`, and how many there are.
+#[derive(Debug, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+/// The most items a list answers at once.
+pub const MAX_LIMIT: usize = 500;
+
+/// Cuts `items` to the page asked for (50 by default, at most 500).
+pub fn page<T>(items: Vec<T>, offset: Option<usize>, limit: Option<usize>) -> Page<T> {
+    let total = items.len();
+    let limit = limit.unwrap_or(50).min(MAX_LIMIT);
+    let items = items
+        .into_iter()
+        .skip(offset.unwrap_or(0))
+        .take(limit)
+        .collect();
+    Page { items, total }
+}

@@ -1,0 +1,153 @@
+//! `/runs`: each execution, with its output.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::access::Right;
+use worker::model::{Run, RunStatus, Stream};
+use worker::store::RunFilter;
+
+use super::{ApiAccess, ApiError, ApiState, MAX_LIMIT};
+
+/// A run as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunView {
+    pub id: i64,
+    pub schedule_id: i64,
+    pub function_id: String,
+    pub function_version: i64,
+    pub data: Value,
+    pub trigger: &'static str,
+    pub scheduled_for: String,
+    pub attempt: i64,
+    pub status: &'static str,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub exit_code: Option<i32>,
+    pub error: Option<String>,
+}
+
+impl From<Run> for RunView {
+    fn from(r: Run) -> Self {
+        let time = |t: chrono::DateTime<chrono::Utc>| worker::timing::rfc3339(t);
+        RunView {
+            id: r.id,
+            schedule_id: r.schedule_id,
+            function_id: r.function_id,
+            function_version: r.function_version,
+            data: r.data,
+            trigger: r.trigger.as_str(),
+            scheduled_for: time(r.scheduled_for),
+            attempt: r.attempt,
+            status: r.status.as_str(),
+            started_at: r.started_at.map(time),
+            finished_at: r.finished_at.map(time),
+            exit_code: r.exit_code,
+            error: r.error,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunQuery {
+    schedule_id: Option<i64>,
+    status: Option<String>,
+    /// Runs older than this one: the next page, newest first.
+    before_id: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Runs the caller may see, newest first.
+pub async fn list(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Query(query): Query<RunQuery>,
+) -> Result<Json<Vec<RunView>>, ApiError> {
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(text) => Some(RunStatus::parse(text).ok_or_else(|| {
+            ApiError::invalid("status", format!("status: `{text}` is not a run status"))
+        })?),
+    };
+    let store = state.engine.store();
+    let schedule_ids = match access.caller.is_admin() {
+        true => None,
+        false => Some(
+            store
+                .list_schedules()
+                .await?
+                .iter()
+                .filter(|s| access.may_view_runs_of(s))
+                .map(|s| s.id)
+                .collect(),
+        ),
+    };
+    let filter = RunFilter {
+        schedule_id: query.schedule_id,
+        schedule_ids,
+        status,
+        before_id: query.before_id,
+        limit: query.limit.unwrap_or(50).clamp(1, MAX_LIMIT as i64),
+    };
+    let runs = store.list_runs(&filter).await?;
+    Ok(Json(runs.into_iter().map(RunView::from).collect()))
+}
+
+pub async fn get(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<Json<RunView>, ApiError> {
+    let run = state.engine.store().get_run(id).await?;
+    access.check_run(Right::RunView, &run)?;
+    Ok(Json(run.into()))
+}
+
+/// One output line with the instant it was written.
+#[derive(Debug, Serialize)]
+pub struct LineView {
+    pub at: String,
+    pub text: String,
+}
+
+/// What a run wrote to one stream, line by line, with invalid UTF-8
+/// replaced; `omittedBytes` were left out of the middle at the output cap.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputView {
+    pub lines: Vec<LineView>,
+    pub total_bytes: u64,
+    pub omitted_bytes: u64,
+}
+
+/// `/runs/{id}/stdout` and `/runs/{id}/stderr`.
+pub async fn output(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path((id, stream)): Path<(i64, String)>,
+) -> Result<Json<OutputView>, ApiError> {
+    let stream = match stream.as_str() {
+        "stdout" => Stream::Stdout,
+        "stderr" => Stream::Stderr,
+        _ => return Err(ApiError::not_found("no such endpoint")),
+    };
+    let store = state.engine.store();
+    let run = store.get_run(id).await?;
+    access.check_run(Right::RunViewLogs, &run)?;
+    let output = store.run_output(id, stream).await?;
+    Ok(Json(OutputView {
+        lines: output
+            .text_lines()
+            .into_iter()
+            .map(|(at, text)| LineView {
+                at: worker::timing::rfc3339(at),
+                text,
+            })
+            .collect(),
+        total_bytes: output.total_bytes,
+        omitted_bytes: output.omitted_bytes,
+    }))
+}

@@ -1,0 +1,402 @@
+//! `/schedules`: when functions run and with what data.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::access::{Access, Kind, Right, Rules, ScheduleRules, StatedRules};
+use worker::model::{Backoff, CatchUp, NewSchedule, Overlap, Schedule, Timing};
+
+use super::runs::RunView;
+use super::{ApiAccess, ApiError, ApiJson, ApiState, Page, page};
+
+/// A schedule as the API shows it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScheduleView {
+    pub id: i64,
+    pub function_id: String,
+    pub function_version: i64,
+    pub title: String,
+    pub description: String,
+    pub data: Value,
+    /// `cron`, `once` or `manual`.
+    pub kind: &'static str,
+    pub cron_expression: Option<String>,
+    pub phrase: Option<String>,
+    pub run_at: Option<String>,
+    pub timezone: String,
+    pub timeout_ms: i64,
+    pub catch_up: &'static str,
+    pub overlap: &'static str,
+    pub max_retries: i64,
+    pub backoff: &'static str,
+    pub failure_trigger: Option<i64>,
+    pub event_id: Option<String>,
+    pub status: &'static str,
+    pub next_run_at: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Schedule> for ScheduleView {
+    fn from(s: Schedule) -> Self {
+        let time = worker::timing::rfc3339;
+        let (cron_expression, phrase, run_at) = match &s.timing {
+            Timing::Cron { expression, phrase } => (Some(expression.clone()), phrase.clone(), None),
+            Timing::Once { run_at } => (None, None, Some(time(*run_at))),
+            Timing::Manual => (None, None, None),
+        };
+        ScheduleView {
+            id: s.id,
+            kind: s.timing.kind(),
+            function_id: s.function_id,
+            function_version: s.function_version,
+            title: s.title,
+            description: s.description,
+            data: s.data,
+            cron_expression,
+            phrase,
+            run_at,
+            timezone: s.timezone,
+            timeout_ms: s.timeout_ms,
+            catch_up: s.catch_up.as_str(),
+            overlap: s.overlap.as_str(),
+            max_retries: s.retry.max_retries,
+            backoff: s.retry.backoff.as_str(),
+            failure_trigger: s.failure_trigger,
+            event_id: s.event_id,
+            status: s.status.as_str(),
+            next_run_at: s.next_run_at.map(time),
+            created_at: time(s.created_at),
+            updated_at: time(s.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleQuery {
+    status: Option<String>,
+    function_id: Option<String>,
+    /// Words the title or the description holds, in any case.
+    q: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+/// The schedules the caller may see, newest first, filtered and paged.
+pub async fn list(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Query(query): Query<ScheduleQuery>,
+) -> Result<Json<Page<ScheduleView>>, ApiError> {
+    let text = query.q.as_deref().map(str::to_lowercase);
+    let mut schedules: Vec<Schedule> = state
+        .engine
+        .store()
+        .list_schedules()
+        .await?
+        .into_iter()
+        .filter(|s| access.may_view_schedule(s))
+        .filter(|s| {
+            query
+                .status
+                .as_deref()
+                .is_none_or(|q| s.status.as_str() == q)
+        })
+        .filter(|s| {
+            query
+                .function_id
+                .as_deref()
+                .is_none_or(|f| s.function_id == f)
+        })
+        .filter(|s| {
+            text.as_deref().is_none_or(|t| {
+                s.title.to_lowercase().contains(t) || s.description.to_lowercase().contains(t)
+            })
+        })
+        .collect();
+    schedules.sort_by_key(|s| std::cmp::Reverse(s.id));
+    let views = schedules.into_iter().map(ScheduleView::from).collect();
+    Ok(Json(page(views, query.offset, query.limit)))
+}
+
+pub async fn get(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    let schedule = state.engine.store().get_schedule(id).await?;
+    access.check_schedule(Right::ScheduleView, &schedule)?;
+    Ok(Json(schedule.into()))
+}
+
+/// A schedule to create, or to update when its `eventId` exists: the
+/// original project's body, with Enschedule's own options beside.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleBody {
+    function_id: String,
+    /// The function's latest version when absent.
+    function_version: Option<i64>,
+    #[serde(default)]
+    data: Value,
+    #[serde(default)]
+    options: ScheduleOptions,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ScheduleOptions {
+    title: Option<String>,
+    description: Option<String>,
+    /// A cron expression or a phrase (`every day at 2 am`).
+    cron_expression: Option<String>,
+    /// The same as `cronExpression`, for those who write a phrase.
+    phrase: Option<String>,
+    run_at: Option<DateTime<Utc>>,
+    event_id: Option<String>,
+    retry_failed_jobs: Option<bool>,
+    max_retries: Option<i64>,
+    backoff: Option<String>,
+    failure_trigger: Option<i64>,
+    /// Only the inline worker runs schedules so far.
+    worker_id: Option<String>,
+    #[serde(default)]
+    run_now: bool,
+    timezone: Option<String>,
+    catch_up: Option<String>,
+    overlap: Option<String>,
+    timeout_ms: Option<i64>,
+    access: Option<Rules>,
+    run_access: Option<Rules>,
+}
+
+/// What applying a schedule did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Applied {
+    /// `created`, `updated` or `unchanged`.
+    pub status: &'static str,
+    pub schedule: ScheduleView,
+    /// The run `runNow` started.
+    pub run: Option<RunView>,
+}
+
+/// Creates a schedule, or updates the one with the same `eventId`.
+pub async fn apply(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    ApiJson(body): ApiJson<ScheduleBody>,
+) -> Result<Response, ApiError> {
+    let engine = &state.engine;
+    let store = engine.store();
+    let options = body.options;
+    let version = match body.function_version {
+        Some(version) => version,
+        None => latest_version(&state, &access, &body.function_id).await?,
+    };
+    let existing = match options.event_id.as_deref().map(str::trim) {
+        Some(event_id) if !event_id.is_empty() => store.find_schedule_by_event_id(event_id).await?,
+        _ => None,
+    };
+    if let Some(existing) = &existing {
+        access.check_schedule(Right::ScheduleEdit, existing)?;
+    }
+    let same_function = existing
+        .as_ref()
+        .is_some_and(|s| s.function_id == body.function_id && s.function_version == version);
+    if !same_function {
+        access.check_function(Right::FunctionCreateSchedule, &body.function_id, version)?;
+    }
+    let rules = stated_rules(&options)?;
+    let run_now = options.run_now;
+    let new = new_schedule(body.function_id, version, body.data, options)?;
+
+    let (schedule, outcome) = match new.event_id.is_some() {
+        true => engine.apply_schedule(new).await?,
+        false => (
+            engine.create_schedule(new).await?,
+            worker::queue::Applied::Created,
+        ),
+    };
+    if let Some(rules) = rules {
+        store
+            .set_access_rules(
+                Kind::Schedule,
+                &schedule.id.to_string(),
+                Some(&rules),
+                engine.now(),
+            )
+            .await?;
+    }
+    let run = match run_now {
+        true => Some(engine.run_now(schedule.id).await?.into()),
+        false => None,
+    };
+    let status = match outcome {
+        worker::queue::Applied::Created => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    let answer = Applied {
+        status: outcome.as_str(),
+        schedule: schedule.into(),
+        run,
+    };
+    Ok((status, Json(answer)).into_response())
+}
+
+/// The newest version of a function the caller may see.
+async fn latest_version(state: &ApiState, access: &Access, id: &str) -> Result<i64, ApiError> {
+    let functions = state.engine.store().list_functions().await?;
+    functions
+        .iter()
+        .filter(|f| f.id == id && access.may_view_function(&f.id, f.version))
+        .map(|f| f.version)
+        .max()
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "functionId",
+                format!("functionId: there is no function `{id}`"),
+            )
+        })
+}
+
+/// The schedule's own rules, when the body states any, as stored.
+fn stated_rules(options: &ScheduleOptions) -> Result<Option<String>, ApiError> {
+    if options.access.is_none() && options.run_access.is_none() {
+        return Ok(None);
+    }
+    let rules = ScheduleRules {
+        access: options.access.clone().unwrap_or_default(),
+        run_access: options.run_access.clone().unwrap_or_default(),
+    };
+    let json = serde_json::to_string(&rules).unwrap_or_default();
+    let stated = StatedRules::parse(Kind::Schedule, &json)
+        .map_err(|problem| ApiError::invalid("options.access", problem))?;
+    Ok(Some(stated.to_json()))
+}
+
+fn new_schedule(
+    function_id: String,
+    version: i64,
+    data: Value,
+    options: ScheduleOptions,
+) -> Result<NewSchedule, ApiError> {
+    let mut new = NewSchedule::new(function_id, version, data);
+    new.title = options.title.unwrap_or_default();
+    new.description = options.description.unwrap_or_default();
+    new.timing = match (options.cron_expression.or(options.phrase), options.run_at) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid(
+                "options.runAt",
+                "options.runAt: give either cronExpression or runAt, not both",
+            ));
+        }
+        (Some(expression), None) => Timing::Cron {
+            expression,
+            phrase: None,
+        },
+        (None, Some(run_at)) => Timing::Once { run_at },
+        (None, None) => Timing::Manual,
+    };
+    new.timezone = options.timezone;
+    new.timeout_ms = options.timeout_ms;
+    new.event_id = options.event_id;
+    new.failure_trigger = options.failure_trigger;
+    if let Some(worker_id) = options
+        .worker_id
+        .filter(|w| w != worker::access::INLINE_WORKER)
+    {
+        return Err(ApiError::invalid(
+            "options.workerId",
+            format!(
+                "options.workerId: there is no worker `{worker_id}`; only `inline` runs schedules"
+            ),
+        ));
+    }
+    if let Some(text) = options.catch_up {
+        new.catch_up = CatchUp::parse(&text).ok_or_else(|| {
+            ApiError::invalid(
+                "options.catchUp",
+                format!("options.catchUp: `{text}` is not one of none, one, all"),
+            )
+        })?;
+    }
+    if let Some(text) = options.overlap {
+        new.overlap = Overlap::parse(&text).ok_or_else(|| {
+            ApiError::invalid(
+                "options.overlap",
+                format!("options.overlap: `{text}` is not one of skip, allow, queue"),
+            )
+        })?;
+    }
+    if let Some(text) = options.backoff {
+        new.retry.backoff = Backoff::parse(&text).ok_or_else(|| {
+            ApiError::invalid(
+                "options.backoff",
+                format!("options.backoff: `{text}` is not one of exponential, fixed"),
+            )
+        })?;
+    }
+    // The original's `retryFailedJobs` turns retries on; without a count they
+    // go on until one succeeds, as there.
+    new.retry.max_retries = match (options.retry_failed_jobs, options.max_retries) {
+        (Some(false), _) => 0,
+        (_, Some(n)) => n,
+        (Some(true), None) => -1,
+        (None, None) => 0,
+    };
+    Ok(new)
+}
+
+pub async fn delete(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    let store = state.engine.store();
+    let schedule = store.get_schedule(id).await?;
+    access.check_schedule(Right::ScheduleDelete, &schedule)?;
+    store.delete_schedule(id).await?;
+    tracing::info!(schedule.id = id, "schedule deleted through the API");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Starts a manual run at once; the next fire time stays as it was.
+pub async fn run_now(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    editable(&state, &access, id).await?;
+    let run = state.engine.run_now(id).await?;
+    Ok((StatusCode::CREATED, Json(run.into())))
+}
+
+pub async fn pause(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    editable(&state, &access, id).await?;
+    Ok(Json(state.engine.pause(id).await?.into()))
+}
+
+pub async fn resume(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<Json<ScheduleView>, ApiError> {
+    editable(&state, &access, id).await?;
+    Ok(Json(state.engine.resume(id).await?.into()))
+}
+
+async fn editable(state: &ApiState, access: &Access, id: i64) -> Result<(), ApiError> {
+    let schedule = state.engine.store().get_schedule(id).await?;
+    Ok(access.check_schedule(Right::ScheduleEdit, &schedule)?)
+}

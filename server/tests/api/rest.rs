@@ -1,0 +1,383 @@
+//! The REST API: keys, the same rights as the dashboard, schedules applied
+//! by `eventId`, and JSON errors that name the field at fault.
+
+use axum::http::StatusCode;
+use chrono::Duration;
+use serde_json::{Value, json};
+
+use crate::access::{World, world};
+use crate::helpers::{TestApp, spawn_app};
+
+/// The server's key (`helpers::SERVER_KEY`) as an `Authorization` value.
+const SERVER: &str = "Api-Key test-server-key";
+
+/// A live API key for `user`, as an `Authorization` value.
+async fn user_key(app: &TestApp, user: &str) -> String {
+    let engine = app.app.engine();
+    let id = engine
+        .store()
+        .find_user(user)
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    let issued = worker::accounts::issue_api_key(engine.store(), id, "test", None, engine.now())
+        .await
+        .unwrap();
+    format!("User-Api-Key {}", issued.key)
+}
+
+async fn set_up() -> (TestApp, World) {
+    let app = spawn_app().await;
+    let world = world(&app).await;
+    (app, world)
+}
+
+fn titles(page: &Value) -> Vec<&str> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_call_without_a_valid_key_is_refused_with_401() {
+    let (app, _) = set_up().await;
+    let engine = app.app.engine();
+    let ann = engine
+        .store()
+        .find_user("ann")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    let now = engine.now();
+    let expired = "expired-key-0123456789";
+    engine
+        .store()
+        .insert_api_key(
+            ann,
+            "old",
+            &expired[..8],
+            &worker::accounts::hash_key(expired),
+            Some(now - Duration::seconds(1)),
+            now - Duration::days(1),
+        )
+        .await
+        .unwrap();
+    let revoked = worker::accounts::issue_api_key(engine.store(), ann, "gone", None, now)
+        .await
+        .unwrap();
+    engine
+        .store()
+        .revoke_api_key(revoked.id, now)
+        .await
+        .unwrap();
+
+    let answers = [
+        app.api("GET", "/schedules", "", None).await,
+        app.api("GET", "/schedules", "Api-Key wrong", None).await,
+        app.api("GET", "/schedules", &format!("Bearer {expired}"), None)
+            .await,
+        app.api(
+            "GET",
+            "/schedules",
+            &format!("Bearer {}", revoked.key),
+            None,
+        )
+        .await,
+        app.api("GET", "/schedules", "Basic YWRtaW46eA==", None)
+            .await,
+    ];
+
+    let refused = |message: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({ "error": { "code": "unauthorized", "message": message } }),
+        )
+    };
+    let not_valid = refused("the API key is not valid, or it expired or was revoked");
+    assert_eq!(
+        answers,
+        [
+            refused("an Authorization header is required: Api-Key, User-Api-Key or Bearer"),
+            refused("the server API key is not valid"),
+            not_valid.clone(),
+            not_valid,
+            refused(
+                "`Basic` is not an authorization scheme here: use Api-Key, User-Api-Key or Bearer"
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_health_check_needs_no_key() {
+    let app = spawn_app().await;
+
+    let (status, body) = app.api("GET", "/healthz", "", None).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "ok");
+}
+
+#[tokio::test]
+async fn a_user_key_carries_that_users_rights() {
+    let (app, w) = set_up().await;
+    let ann = user_key(&app, "ann").await;
+    let gus = user_key(&app, "gus").await;
+    let dan = user_key(&app, "dan").await;
+    let restricted = format!("/schedules/{}", w.restricted);
+
+    let (_, server_list) = app.api("GET", "/schedules", SERVER, None).await;
+    let (_, ann_list) = app.api("GET", "/schedules", &ann, None).await;
+    let ann_get = app.api("GET", &restricted, &ann, None).await;
+    let gus_pause = app
+        .api("POST", &format!("{restricted}/pause"), &gus, None)
+        .await;
+    let (dan_status, dan_pause) = app
+        .api("POST", &format!("{restricted}/pause"), &dan, None)
+        .await;
+    let (_, ann_runs) = app.api("GET", "/runs", &ann, None).await;
+    let gus_logs = app
+        .api(
+            "GET",
+            &format!("/runs/{}/stdout", w.restricted_run),
+            &gus,
+            None,
+        )
+        .await;
+
+    assert_eq!(titles(&server_list), ["Restricted", "Open"]);
+    assert_eq!(server_list["total"], 2);
+    assert_eq!(titles(&ann_list), ["Open"]);
+    assert_eq!(
+        ann_get,
+        (
+            StatusCode::NOT_FOUND,
+            json!({ "error": { "code": "not_found", "message": format!("schedule {} not found", w.restricted) } })
+        )
+    );
+    assert_eq!(
+        gus_pause,
+        (
+            StatusCode::FORBIDDEN,
+            json!({ "error": { "code": "forbidden", "message": format!("you do not have the right `edit` on schedule {}", w.restricted) } })
+        )
+    );
+    assert_eq!(
+        (dan_status, dan_pause["status"].clone()),
+        (StatusCode::OK, json!("paused"))
+    );
+    let run_ids: Vec<i64> = ann_runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(run_ids, [w.open_run]);
+    assert_eq!(
+        gus_logs,
+        (
+            StatusCode::FORBIDDEN,
+            json!({ "error": { "code": "forbidden", "message": format!("you do not have the right `viewLogs` on run {}", w.restricted_run) } })
+        )
+    );
+}
+
+#[tokio::test]
+async fn applying_the_same_schedule_twice_creates_then_leaves_it_unchanged() {
+    let app = spawn_app().await;
+    let body = json!({
+        "functionId": "log-job",
+        "functionVersion": 1,
+        "data": { "message": "nightly" },
+        "options": {
+            "title": "Nightly",
+            "cronExpression": "every day at 2 am",
+            "eventId": "nightly",
+            "timezone": "Europe/Berlin",
+        }
+    });
+
+    let (first, created) = app
+        .api("POST", "/schedules", SERVER, Some(body.clone()))
+        .await;
+    let (second, unchanged) = app
+        .api("POST", "/schedules", SERVER, Some(body.clone()))
+        .await;
+    let mut changed = body.clone();
+    changed["options"]["title"] = json!("Nightly report");
+    let (third, updated) = app.api("POST", "/schedules", SERVER, Some(changed)).await;
+
+    assert_eq!(
+        (first, created["status"].clone()),
+        (StatusCode::CREATED, json!("created"))
+    );
+    assert_eq!(
+        (second, unchanged["status"].clone()),
+        (StatusCode::OK, json!("unchanged"))
+    );
+    assert_eq!(
+        (third, updated["status"].clone()),
+        (StatusCode::OK, json!("updated"))
+    );
+    let schedule = &updated["schedule"];
+    assert_eq!(schedule["id"], created["schedule"]["id"]);
+    assert_eq!(schedule["title"], "Nightly report");
+    assert_eq!(schedule["cronExpression"], "0 2 * * *");
+    assert_eq!(schedule["phrase"], "every day at 2 am");
+    assert_eq!(schedule["timezone"], "Europe/Berlin");
+    let (_, list) = app.api("GET", "/schedules", SERVER, None).await;
+    assert_eq!(list["total"], 1);
+}
+
+#[tokio::test]
+async fn a_body_that_breaks_a_rule_is_answered_with_the_field_at_fault() {
+    let app = spawn_app().await;
+    let schedule = |options: Value| json!({ "functionId": "log-job", "data": { "message": "x" }, "options": options });
+
+    let never = app
+        .api(
+            "POST",
+            "/schedules",
+            SERVER,
+            Some(schedule(json!({ "cronExpression": "0 0 31 2 *" }))),
+        )
+        .await;
+    let unknown = app
+        .api(
+            "POST",
+            "/schedules",
+            SERVER,
+            Some(json!({ "functionId": "nope" })),
+        )
+        .await;
+    let overlap = app
+        .api(
+            "POST",
+            "/schedules",
+            SERVER,
+            Some(schedule(json!({ "overlap": "replace" }))),
+        )
+        .await;
+    let bad_data = app
+        .api(
+            "POST",
+            "/schedules",
+            SERVER,
+            Some(json!({ "functionId": "log-job", "data": { "message": 7 } })),
+        )
+        .await;
+
+    assert_eq!(
+        never,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "error": { "code": "invalid", "field": "cronExpression",
+                "message": "cronExpression: `0 0 31 2 *` never fires: it has no fire time in the next 100 years" } })
+        )
+    );
+    assert_eq!(
+        unknown,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "error": { "code": "invalid", "field": "functionId",
+                "message": "functionId: there is no function `nope`" } })
+        )
+    );
+    assert_eq!(
+        overlap,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "error": { "code": "invalid", "field": "options.overlap",
+                "message": "options.overlap: `replace` is not one of skip, allow, queue" } })
+        )
+    );
+    assert_eq!(bad_data.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad_data.1["error"]["field"], "data");
+    let (_, list) = app.api("GET", "/schedules", SERVER, None).await;
+    assert_eq!(list["total"], 0);
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_and_a_10_mb_body_is_413() {
+    let app = spawn_app().await;
+
+    let malformed = app
+        .api_raw(
+            "POST",
+            "/schedules",
+            SERVER,
+            Some("{\"functionId\": ".into()),
+        )
+        .await;
+    let huge = format!(
+        r#"{{"functionId": "log-job", "data": {{"message": "{}"}}}}"#,
+        "x".repeat(10 * 1024 * 1024)
+    );
+    let (huge_status, huge_body) = app.api_raw("POST", "/schedules", SERVER, Some(huge)).await;
+
+    assert_eq!(malformed.0, StatusCode::BAD_REQUEST);
+    let malformed: Value = serde_json::from_str(&malformed.1).unwrap();
+    assert_eq!(malformed["error"]["code"], "malformed");
+    assert_eq!(huge_status, StatusCode::PAYLOAD_TOO_LARGE);
+    let huge: Value = serde_json::from_str(&huge_body).unwrap();
+    assert_eq!(
+        huge,
+        json!({ "error": { "code": "too_large", "message": "the body is larger than the limit of 1048576 bytes" } })
+    );
+}
+
+#[tokio::test]
+async fn run_now_starts_a_run_and_delete_removes_the_schedule() {
+    let (app, w) = set_up().await;
+    let path = format!("/schedules/{}", w.open);
+
+    let (status, run) = app.api("POST", &format!("{path}/run"), SERVER, None).await;
+    let (_, fetched) = app
+        .api("GET", &format!("/runs/{}", run["id"]), SERVER, None)
+        .await;
+    let (_, stdout) = app
+        .api("GET", &format!("/runs/{}/stdout", run["id"]), SERVER, None)
+        .await;
+    let deleted = app.api("DELETE", &path, SERVER, None).await;
+    let gone = app.api("GET", &path, SERVER, None).await;
+
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(run["trigger"], "manual");
+    assert_eq!(run["status"], "pending");
+    assert_eq!(fetched["scheduleId"], w.open);
+    assert_eq!(
+        stdout,
+        json!({ "lines": [], "totalBytes": 0, "omittedBytes": 0 })
+    );
+    assert_eq!(deleted, (StatusCode::NO_CONTENT, Value::Null));
+    assert_eq!(gone.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_plain_user_may_not_create_a_schedule_of_a_function_reserved_to_a_group() {
+    let (app, _) = set_up().await;
+    let ann = user_key(&app, "ann").await;
+    let gus = user_key(&app, "gus").await;
+    let body = json!({ "functionId": "log-job", "data": { "message": "x" }, "options": { "title": "Mine" } });
+
+    let refused = app
+        .api("POST", "/schedules", &ann, Some(body.clone()))
+        .await;
+    let (status, _) = app.api("POST", "/schedules", &gus, Some(body)).await;
+
+    assert_eq!(
+        refused,
+        (
+            StatusCode::FORBIDDEN,
+            json!({ "error": { "code": "forbidden", "message": "you do not have the right `createSchedule` on function log-job version 1" } })
+        )
+    );
+    assert_eq!(status, StatusCode::CREATED);
+}
