@@ -7,4 +7,6 @@ pub mod bundled;
 pub mod config;
 pub mod exec;
 pub mod next;
+pub mod remote;
+pub mod schedule_file;
 pub mod startup;

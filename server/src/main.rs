@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use server::config::ServeConfig;
+use server::remote::{self, Action};
 use server::{exec, next, startup};
 
 #[derive(Parser)]
@@ -29,6 +30,19 @@ enum Command {
     Exec(exec::ExecArgs),
     /// Print the next fire times of a cron expression or phrase, in UTC.
     Next(next::NextArgs),
+    /// Create or update the schedules of YAML or JSON schedule files on a
+    /// server, all or none.
+    Apply(remote::ApplyArgs),
+    /// List schedules, runs or functions on a server, or show one schedule.
+    Get(remote::GetArgs),
+    /// Delete a schedule on a server.
+    Delete(remote::ScheduleArgs),
+    /// Start a run of a schedule on a server now.
+    Run(remote::ScheduleArgs),
+    /// Pause a schedule on a server.
+    Pause(remote::ScheduleArgs),
+    /// Resume a paused schedule on a server.
+    Resume(remote::ScheduleArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +63,12 @@ fn main() -> ExitCode {
             Command::Next(args) => next::run(args),
             Command::Serve(config) => report(startup::serve(config).await),
             Command::Migrate(config) => report(startup::migrate(config).await),
+            Command::Apply(args) => remote::apply(args).await,
+            Command::Get(args) => remote::get(args).await,
+            Command::Delete(args) => remote::act(Action::Delete, args).await,
+            Command::Run(args) => remote::act(Action::Run, args).await,
+            Command::Pause(args) => remote::act(Action::Pause, args).await,
+            Command::Resume(args) => remote::act(Action::Resume, args).await,
         }
     })
 }

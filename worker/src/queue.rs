@@ -108,6 +108,16 @@ impl EngineError {
     }
 }
 
+/// What applying a definition comes to, before anything is stored.
+enum Plan {
+    Create(Schedule),
+    Update {
+        existing: Box<Schedule>,
+        schedule: Schedule,
+    },
+    Unchanged(Schedule),
+}
+
 /// What applying a schedule by its `event_id` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
@@ -237,7 +247,15 @@ impl Engine {
     /// Checks and stores a new schedule, with its first fire time.
     pub async fn create_schedule(&self, new: NewSchedule) -> Result<Schedule, EngineError> {
         let now = self.now();
-        let mut schedule = self.check(new, None, now).await?;
+        let schedule = self.check(new, None, now).await?;
+        self.insert(schedule, now).await
+    }
+
+    async fn insert(
+        &self,
+        mut schedule: Schedule,
+        now: DateTime<Utc>,
+    ) -> Result<Schedule, EngineError> {
         schedule.next_run_at = first_fire_time(&schedule, now)?;
         schedule.id = self.store.insert_schedule(&schedule).await?;
         tracing::info!(schedule.id = schedule.id, next_run_at = ?schedule.next_run_at,
@@ -260,29 +278,69 @@ impl Engine {
     }
 
     /// Creates or updates the schedule named by `new.event_id`, as GitOps
-    /// tools expect: applying the same definition twice changes nothing.
+    /// tools expect: a definition that matches the stored one changes
+    /// nothing.
     pub async fn apply_schedule(
         &self,
         new: NewSchedule,
     ) -> Result<(Schedule, Applied), EngineError> {
-        let event_id = new
-            .event_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .ok_or_else(|| EngineError::invalid("eventId", "is required to apply a schedule"))?;
-        let Some(existing) = self.store.find_schedule_by_event_id(event_id).await? else {
-            return Ok((self.create_schedule(new).await?, Applied::Created));
-        };
-        let now = self.now();
-        let schedule = self.check(new, Some(&existing), now).await?;
-        if same_definition(&existing, &schedule) {
-            return Ok((existing, Applied::Unchanged));
+        if new.event_id.as_deref().is_none_or(|e| e.trim().is_empty()) {
+            return Err(EngineError::invalid(
+                "eventId",
+                "is required to apply a schedule",
+            ));
         }
-        Ok((
-            self.replace(existing, schedule, now).await?,
-            Applied::Updated,
-        ))
+        let now = self.now();
+        Ok(match self.plan(new, now).await? {
+            Plan::Create(schedule) => (self.insert(schedule, now).await?, Applied::Created),
+            Plan::Unchanged(existing) => (existing, Applied::Unchanged),
+            Plan::Update { existing, schedule } => (
+                self.replace(*existing, schedule, now).await?,
+                Applied::Updated,
+            ),
+        })
+    }
+
+    /// What applying `new` would do, stored nowhere: the schedule as it would
+    /// be, and whether it would be created, updated or left as it is. A
+    /// definition without an `event_id` would be created.
+    pub async fn plan_schedule(
+        &self,
+        new: NewSchedule,
+    ) -> Result<(Schedule, Applied), EngineError> {
+        let now = self.now();
+        Ok(match self.plan(new, now).await? {
+            Plan::Create(mut schedule) => {
+                schedule.next_run_at = first_fire_time(&schedule, now)?;
+                (schedule, Applied::Created)
+            }
+            Plan::Unchanged(existing) => (existing, Applied::Unchanged),
+            Plan::Update {
+                existing,
+                mut schedule,
+            } => {
+                schedule.id = existing.id;
+                (schedule, Applied::Updated)
+            }
+        })
+    }
+
+    async fn plan(&self, new: NewSchedule, now: DateTime<Utc>) -> Result<Plan, EngineError> {
+        let existing = match new.event_id.as_deref().map(str::trim) {
+            Some(event_id) if !event_id.is_empty() => {
+                self.store.find_schedule_by_event_id(event_id).await?
+            }
+            _ => None,
+        };
+        let schedule = self.check(new, existing.as_ref(), now).await?;
+        Ok(match existing {
+            None => Plan::Create(schedule),
+            Some(existing) if same_definition(&existing, &schedule) => Plan::Unchanged(existing),
+            Some(existing) => Plan::Update {
+                existing: Box::new(existing),
+                schedule,
+            },
+        })
     }
 
     /// Stores `schedule` over `existing`, recomputing the next fire time when

@@ -82,6 +82,7 @@ impl From<Schedule> for ScheduleView {
 pub struct ScheduleQuery {
     status: Option<String>,
     function_id: Option<String>,
+    event_id: Option<String>,
     /// Words the title or the description holds, in any case.
     q: Option<String>,
     offset: Option<usize>,
@@ -113,6 +114,10 @@ pub async fn list(
                 .function_id
                 .as_deref()
                 .is_none_or(|f| s.function_id == f)
+        })
+        .filter(|s| {
+            let event_id = query.event_id.as_deref();
+            event_id.is_none_or(|e| s.event_id.as_deref() == Some(e))
         })
         .filter(|s| {
             text.as_deref().is_none_or(|t| {
@@ -184,13 +189,27 @@ pub struct Applied {
     pub status: &'static str,
     pub schedule: ScheduleView,
     /// The run `runNow` started.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub run: Option<RunView>,
+    /// In a dry run, the next five fire times, in UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_fire_times: Option<Vec<String>>,
 }
 
-/// Creates a schedule, or updates the one with the same `eventId`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplyQuery {
+    /// Check the schedule and say what applying it would do, storing nothing.
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Creates a schedule, or updates the one with the same `eventId`; with
+/// `?dryRun=true`, only says what that would do.
 pub async fn apply(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
+    Query(query): Query<ApplyQuery>,
     ApiJson(body): ApiJson<ScheduleBody>,
 ) -> Result<Response, ApiError> {
     let engine = &state.engine;
@@ -216,6 +235,16 @@ pub async fn apply(
     let rules = stated_rules(&options)?;
     let run_now = options.run_now;
     let new = new_schedule(body.function_id, version, body.data, options)?;
+    if query.dry_run {
+        let (schedule, outcome) = engine.plan_schedule(new).await?;
+        let answer = Applied {
+            status: outcome.as_str(),
+            next_fire_times: Some(next_fire_times(&schedule, engine.now())),
+            schedule: schedule.into(),
+            run: None,
+        };
+        return Ok(Json(answer).into_response());
+    }
 
     let (schedule, outcome) = match new.event_id.is_some() {
         true => engine.apply_schedule(new).await?,
@@ -246,8 +275,22 @@ pub async fn apply(
         status: outcome.as_str(),
         schedule: schedule.into(),
         run,
+        next_fire_times: None,
     };
     Ok((status, Json(answer)).into_response())
+}
+
+/// The next five fire times of a checked schedule.
+fn next_fire_times(schedule: &Schedule, now: DateTime<Utc>) -> Vec<String> {
+    let times = match &schedule.timing {
+        Timing::Cron { expression, .. } => worker::timing::parse_timezone(&schedule.timezone)
+            .and_then(|tz| worker::timing::preview(expression, tz, now, 5))
+            .map(|preview| preview.fire_times)
+            .unwrap_or_default(),
+        Timing::Once { run_at } => vec![*run_at],
+        Timing::Manual => Vec::new(),
+    };
+    times.into_iter().map(worker::timing::rfc3339).collect()
 }
 
 /// The newest version of a function the caller may see.

@@ -10,7 +10,7 @@ use tower::ServiceExt;
 
 pub struct TestApp {
     pub app: Application,
-    _data_dir: tempfile::TempDir,
+    pub data_dir: tempfile::TempDir,
 }
 
 pub fn config(data_dir: &std::path::Path) -> ServeConfig {
@@ -34,10 +34,7 @@ pub async fn spawn_app() -> TestApp {
     let app = Application::build(&config(data_dir.path()))
         .await
         .expect("the application builds");
-    TestApp {
-        app,
-        _data_dir: data_dir,
-    }
+    TestApp { app, data_dir }
 }
 
 /// The server's API key in tests.

@@ -2,6 +2,7 @@
 //! access to every server function, and start-up configuration.
 
 mod access;
+mod apply;
 mod cli;
 mod helpers;
 mod http;
