@@ -201,6 +201,9 @@ pub(crate) mod ssr {
             description: field("description").to_string(),
             data_schema: json("dataSchema", Value::Object(Default::default()))?,
             example: json("example", Value::Null)?,
+            access: Default::default(),
+            default_schedule_access: Default::default(),
+            default_run_access: Default::default(),
         }))
     }
 }

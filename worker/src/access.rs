@@ -307,7 +307,13 @@ impl StatedRules {
                 return Err("rules: runs state no rules; set their schedule's runAccess".into());
             }
         };
-        for (section, kind, rules) in stated.sections() {
+        stated.check()?;
+        Ok(stated)
+    }
+
+    /// Checks that each section names only rights of its kind.
+    pub fn check(&self) -> Result<(), String> {
+        for (section, kind, rules) in self.sections() {
             if let Some(unknown) = rules.keys().find(|r| Right::parse(kind, r).is_none()) {
                 let known: Vec<_> = Right::ALL
                     .iter()
@@ -320,7 +326,7 @@ impl StatedRules {
                 ));
             }
         }
-        Ok(stated)
+        Ok(())
     }
 
     /// Each section with the kind of thing its rights are about.

@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::access::{FunctionRules, Rules, StatedRules};
+
 /// The custom section a module's manifest lives in.
 pub const SECTION: &str = "enschedule";
 
@@ -24,6 +26,15 @@ pub struct Manifest {
     pub data_schema: Value,
     #[serde(default)]
     pub example: Value,
+    /// Who may see the function and schedule it; what its schedules and
+    /// runs allow by default. Stored as the function's access rules when it
+    /// is first registered; an admin may change them later.
+    #[serde(default, skip_serializing_if = "Rules::is_empty")]
+    pub access: Rules,
+    #[serde(default, skip_serializing_if = "Rules::is_empty")]
+    pub default_schedule_access: Rules,
+    #[serde(default, skip_serializing_if = "Rules::is_empty")]
+    pub default_run_access: Rules,
 }
 
 fn any_schema() -> Value {
@@ -135,7 +146,25 @@ impl Manifest {
         if let Some(problem) = first_violation(&validator, &self.example) {
             return invalid("example", &format!("does not match dataSchema: {problem}"));
         }
+        if let Some(rules) = self.rules() {
+            StatedRules::Function(rules)
+                .check()
+                .map_err(|problem| ManifestError::Invalid {
+                    field: "access",
+                    problem,
+                })?;
+        }
         Ok(())
+    }
+
+    /// The access rules the manifest states, if any.
+    pub fn rules(&self) -> Option<FunctionRules> {
+        let rules = FunctionRules {
+            access: self.access.clone(),
+            default_schedule_access: self.default_schedule_access.clone(),
+            default_run_access: self.default_run_access.clone(),
+        };
+        (rules != FunctionRules::default()).then_some(rules)
     }
 }
 

@@ -237,10 +237,15 @@ impl Engine {
         let hash = crate::store::module_hash(module);
         self.runtime.prepare(&hash, module)?;
 
-        let registered = self
-            .store
-            .register_function(&manifest, module, self.now())
-            .await?;
+        let now = self.now();
+        let registered = self.store.register_function(&manifest, module, now).await?;
+        if let (Registered::Created, Some(rules)) = (registered, manifest.rules()) {
+            let key = crate::access::function_key(&manifest.id, manifest.version);
+            let json = serde_json::to_string(&rules).unwrap_or_default();
+            self.store
+                .set_access_rules(crate::access::Kind::Function, &key, Some(&json), now)
+                .await?;
+        }
         Ok((manifest, registered))
     }
 

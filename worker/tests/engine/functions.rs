@@ -15,6 +15,9 @@ fn manifest(id: &str, version: i64) -> Manifest {
         description: "Does nothing".into(),
         data_schema: json!({ "type": "object" }),
         example: json!({}),
+        access: Default::default(),
+        default_schedule_access: Default::default(),
+        default_run_access: Default::default(),
     }
 }
 
@@ -146,5 +149,60 @@ async fn broken_uploads_are_refused_with_the_reason() {
     assert!(
         t.engine.store().get_function("bare", 1).await.is_err(),
         "nothing was stored"
+    );
+}
+
+#[tokio::test]
+async fn access_rules_in_a_manifest_become_the_functions_rules() {
+    let t = engine_at("2026-01-01T00:00:00Z").await;
+    let mut given = manifest("reports", 1);
+    given.access =
+        serde_json::from_value(json!({ "createSchedule": { "groups": ["ops"] } })).unwrap();
+    given.default_run_access =
+        serde_json::from_value(json!({ "viewLogs": { "users": ["dan"] } })).unwrap();
+
+    t.engine
+        .register_module(&bare_command_module(), Some(given))
+        .await
+        .unwrap();
+
+    let stored = t
+        .engine
+        .store()
+        .access_rules(worker::access::Kind::Function, "reports@1")
+        .await
+        .unwrap();
+    assert_eq!(
+        stored.as_deref(),
+        Some(
+            r#"{"access":{"createSchedule":{"users":[],"groups":["ops"]}},"defaultScheduleAccess":{},"defaultRunAccess":{"viewLogs":{"users":["dan"],"groups":[]}}}"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_manifest_granting_a_right_that_does_not_exist_is_refused() {
+    let t = engine_at("2026-01-01T00:00:00Z").await;
+    let mut given = manifest("reports", 1);
+    given.access = serde_json::from_value(json!({ "edit": { "users": ["ann"] } })).unwrap();
+
+    let error = t
+        .engine
+        .register_module(&bare_command_module(), Some(given))
+        .await
+        .unwrap_err();
+
+    assert_eq!(
+        error.to_string(),
+        "access: rules: access: `edit` is not a right here (it may hold view, createSchedule)"
+    );
+    assert!(
+        t.engine
+            .store()
+            .list_functions()
+            .await
+            .unwrap()
+            .iter()
+            .all(|f| f.id != "reports")
     );
 }
