@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use crate::components::{ErrorNotice, loaded};
+use crate::components::{ErrorNotice, loaded, textarea_text};
 use crate::error::AppError;
 
 /// A user as the users page lists them.
@@ -832,7 +832,7 @@ pub fn AdminAccessPage() -> impl IntoView {
                             <input type="hidden" name="kind" value=v.target.kind.clone() />
                             <input type="hidden" name="target" value=v.target.target.clone() />
                             <label>"Rules (JSON; empty to inherit everything)"
-                                <textarea name="rules" rows="14" class="mono" spellcheck="false">{text}</textarea>
+                                <textarea name="rules" rows="14" class="mono" spellcheck="false">{textarea_text(&text)}</textarea>
                             </label>
                             <details>
                                 <summary>"Every section it may state"</summary>

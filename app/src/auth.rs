@@ -202,7 +202,7 @@ pub mod ssr {
         if limiter.0.check_key(&name.to_lowercase()).is_err() {
             tracing::warn!(user.name = name, "sign-in refused: too many attempts");
             return Err(AppError::TooManyRequests(
-                "too many sign-in attempts for this user; wait a minute and try again".into(),
+                "too many sign-in attempts for this user; wait 12 seconds and try again".into(),
             ));
         }
         let refused = || AppError::Unauthorized("the user name or the password is wrong".into());

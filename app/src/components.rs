@@ -52,6 +52,23 @@ pub fn browser_timezone() -> Option<String> {
     }
 }
 
+/// Text for a `<textarea>`'s content. The renderer writes a textarea's
+/// children as they are (the browser reads them as text), so text holding
+/// `</textarea>` could end the element and inject markup: on the server it
+/// is escaped; in the browser it becomes a text node, which needs nothing.
+pub fn textarea_text(text: &str) -> String {
+    #[cfg(feature = "ssr")]
+    {
+        text.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        text.to_string()
+    }
+}
+
 /// Pretty-printed JSON in a block.
 #[component]
 pub fn JsonBlock(#[prop(into)] json: String) -> impl IntoView {

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde::{Deserialize, Serialize};
 
-use crate::components::{ErrorNotice, JsonBlock, StatusBadge, loaded};
+use crate::components::{ErrorNotice, JsonBlock, StatusBadge, loaded, textarea_text};
 use crate::error::AppError;
 use crate::functions::{FunctionSummary, list_functions};
 use crate::runs::{RunSummary, RunTable, poll_while};
@@ -887,7 +887,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, draft: ScheduleInput) -> impl I
             <label>
                 "Data (JSON)"
                 <textarea name="input[data]" rows="6" class="mono" prop:value=move || data.get()
-                    on:input=move |ev| data.set(event_target_value(&ev))>{data.get_untracked()}</textarea>
+                    on:input=move |ev| data.set(event_target_value(&ev))>{textarea_text(&data.get_untracked())}</textarea>
             </label>
             <Transition fallback=|| ()>
                 {move || data_check.get().map(|result| match result {
@@ -954,7 +954,7 @@ fn ScheduleForm(functions: Vec<FunctionSummary>, draft: ScheduleInput) -> impl I
                 </label>
             </fieldset>
             <label>"Title" <input type="text" name="input[title]" placeholder="Defaults to the function's title" value=draft.title.clone() /></label>
-            <label>"Description" <textarea name="input[description]" rows="2">{draft.description.clone()}</textarea></label>
+            <label>"Description" <textarea name="input[description]" rows="2">{textarea_text(&draft.description)}</textarea></label>
             <button type="submit" id="create-schedule" disabled=move || create.pending().get()>
                 {if editing { "Save schedule" } else { "Create schedule" }}
             </button>

@@ -1,7 +1,7 @@
 //! The page shell and the router: one layout around every page.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{Link, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::path;
 
@@ -43,6 +43,8 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Stylesheet id="enschedule" href="/pkg/enschedule.css" />
+        // No icon of its own yet: this stops browsers asking for /favicon.ico.
+        <Link rel="icon" href="data:," />
         <Title formatter=|page: String| {
             if page.is_empty() { "Enschedule".to_string() } else { format!("{page} · Enschedule") }
         } />

@@ -153,3 +153,24 @@ pub async fn server_fn_status(request: Request, next: Next) -> Response {
     }
     Response::from_parts(parts, axum::body::Body::from(bytes))
 }
+
+/// Refuses a module upload that is not a multipart form: the server
+/// function's decoder would fail on it without an answer.
+pub async fn multipart_uploads(request: Request, next: Next) -> Response {
+    use leptos::server_fn::ServerFn;
+
+    let upload = request.uri().path() == app::functions::UploadFunction::PATH;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data") && v.contains("boundary="));
+    if upload && !multipart {
+        return (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the module as multipart/form-data",
+        )
+            .into_response();
+    }
+    next.run(request).await
+}

@@ -102,6 +102,23 @@ pub async fn apply(args: ApplyArgs) -> ExitCode {
             Err(problem) => problems.push(problem),
         }
     }
+    // Two documents with one event id would overwrite each other.
+    let mut seen: std::collections::HashMap<String, &Document> = Default::default();
+    for document in &documents {
+        let Some(event_id) = document.body["options"]["eventId"].as_str() else {
+            continue;
+        };
+        if let Some(first) = seen.insert(event_id.to_string(), document) {
+            problems.push(problem_in(
+                document,
+                format!(
+                    "eventId: `{event_id}` is also the event id of {}: document {}",
+                    first.file.display(),
+                    first.index
+                ),
+            ));
+        }
+    }
     let mut plans = Vec::new();
     for document in &documents {
         match client.post_schedule(document, true).await {
@@ -281,8 +298,13 @@ impl Client {
             true => key.to_string(),
             false => format!("Api-Key {key}"),
         };
+        // A server that never answers must not hold a pipeline forever.
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
         Ok(Client {
-            http: reqwest::Client::new(),
+            http,
             base,
             authorization,
         })
@@ -337,21 +359,23 @@ impl Client {
         self.call(Method::POST, path, Some(&document.body)).await
     }
 
-    /// A schedule by its id, or else by its event id.
+    /// A schedule by its event id, or else by its id.
     async fn find_schedule(&self, id: &str) -> Result<Value, String> {
-        if id.parse::<i64>().is_ok() {
-            return self
-                .call(Method::GET, &format!("/schedules/{id}"), None)
-                .await;
-        }
         let query = serde_urlencoded::to_string([("eventId", id)]).unwrap_or_default();
         let page = self
             .call(Method::GET, &format!("/schedules?{query}"), None)
             .await?;
-        page["items"]
-            .as_array()
-            .and_then(|items| items.first())
-            .cloned()
-            .ok_or_else(|| format!("there is no schedule with the id or event id `{id}`"))
+        if let Some(schedule) = page["items"].as_array().and_then(|items| items.first()) {
+            return Ok(schedule.clone());
+        }
+        match id.parse::<i64>() {
+            Ok(id) => {
+                self.call(Method::GET, &format!("/schedules/{id}"), None)
+                    .await
+            }
+            Err(_) => Err(format!(
+                "there is no schedule with the id or event id `{id}`"
+            )),
+        }
     }
 }

@@ -171,6 +171,13 @@ fn to_body(value: &Value) -> Result<Value, String> {
     let document = value
         .as_object()
         .ok_or("a document must be a mapping with `kind` and `spec`")?;
+    // A misspelt key would otherwise change the schedule without a word
+    // (`scheduel:` would make it manual).
+    only_known(document, "", &["apiVersion", "kind", "metadata", "spec"])?;
+    if let Some(metadata) = document.get("metadata") {
+        let metadata = metadata.as_object().ok_or("metadata: must be a mapping")?;
+        only_known(metadata, "metadata.", &["name"])?;
+    }
     if let Some(kind) = document.get("kind") {
         let kind = kind.as_str().unwrap_or_default();
         if !kind.eq_ignore_ascii_case("schedule") {
@@ -190,6 +197,11 @@ fn to_body(value: &Value) -> Result<Value, String> {
     };
 
     if spec.contains_key("handler") {
+        only_known(
+            spec,
+            "spec.",
+            &["name", "handler", "data", "description", "schedule", "id"],
+        )?;
         let handler = text("handler")?.ok_or("spec.handler: must be text")?;
         let name = text("name")?;
         let event_id = text("id")?
@@ -234,4 +246,15 @@ fn to_body(value: &Value) -> Result<Value, String> {
     }
 
     Err("spec: needs `handler` (the original form) or `functionId`".into())
+}
+
+/// Refuses a key that is not among `known`.
+fn only_known(map: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), String> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(format!(
+            "{prefix}{unknown}: is not a field here (the fields are {})",
+            known.join(", ")
+        )),
+        None => Ok(()),
+    }
 }

@@ -159,6 +159,7 @@ pub fn router(
             state.engine.clone(),
             crate::auth::require_sign_in,
         ))
+        .layer(from_fn(crate::auth::multipart_uploads))
         .layer(from_fn(crate::auth::same_origin))
         .layer(from_fn(crate::auth::server_fn_status))
         .layer(sessions)

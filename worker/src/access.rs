@@ -421,10 +421,11 @@ impl Access {
     }
 
     /// Whether the caller may see the runs of `schedule` (every run of a
-    /// schedule has the same rules).
+    /// schedule has the same rules). Runs show their schedule's data, so
+    /// they need `view` on the schedule too.
     pub fn may_view_runs_of(&self, schedule: &Schedule) -> bool {
-        self.caller
-            .may(Right::RunView, &self.schedule_chain(schedule))
+        let chain = self.schedule_chain(schedule);
+        self.caller.may(Right::ScheduleView, &chain) && self.caller.may(Right::RunView, &chain)
     }
 
     /// Checks `right` on a function.
@@ -442,12 +443,17 @@ impl Access {
         })
     }
 
-    /// Checks `right` on a run, whose rules are its schedule's.
+    /// Checks `right` on a run, whose rules are its schedule's; a run of a
+    /// schedule the caller may not see is hidden whatever its own rules.
     pub fn check_run(&self, right: Right, run: &Run) -> Result<(), Denied> {
         let chain =
             self.rules
                 .schedule_chain(run.schedule_id, &run.function_id, run.function_version);
-        self.check(Right::RunView, right, &chain, || format!("run {}", run.id))
+        let what = || format!("run {}", run.id);
+        if !self.caller.may(Right::ScheduleView, &chain) {
+            return Err(Denied::Hidden(what()));
+        }
+        self.check(Right::RunView, right, &chain, what)
     }
 
     fn schedule_chain(&self, schedule: &Schedule) -> Chain<'_> {

@@ -12,10 +12,11 @@ mod schedules;
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -65,6 +66,7 @@ pub fn router<S>(state: ApiState) -> Router<S> {
         .route("/runs/{id}", get(runs::get))
         .route("/runs/{id}/{stream}", get(runs::output))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .layer(from_fn(json_errors))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state)
 }
@@ -157,23 +159,100 @@ impl FromRequestParts<ApiState> for ApiAccess {
     }
 }
 
-/// A JSON body, refused with the API's own errors: 400 when it is not JSON,
-/// 422 when it does not fit, 413 when it is too large.
+/// A JSON body, refused with the API's own errors: 415 when it is not sent
+/// as JSON, 413 when it is too large, 400 when it is not JSON, 422 naming
+/// the field when it does not fit.
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(ApiError::from(rejection)),
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send JSON with `Content-Type: application/json`",
+            ));
         }
+        let bytes =
+            Bytes::from_request(request, state)
+                .await
+                .map_err(|rejection| match rejection.status() {
+                    StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        format!("the body is larger than the limit of {JSON_BODY_LIMIT} bytes"),
+                    ),
+                    _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed", rejection.body_text()),
+                })?;
+        let deserializer = &mut serde_json::Deserializer::from_slice(&bytes);
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiJson)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let inner = error.into_inner();
+                // serde_json ends its messages with where in the text it was.
+                let text = inner.to_string();
+                let problem = text.split(" at line ").next().unwrap_or(&text);
+                if inner.is_syntax() || inner.is_eof() {
+                    return ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "malformed",
+                        format!("the body is not valid JSON: {text}"),
+                    );
+                }
+                match path.as_str() {
+                    "." => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", problem),
+                    field => ApiError::invalid(field, format!("{field}: {problem}")),
+                }
+            })
     }
+}
+
+/// Gives every error answer of the API the JSON shape, also those that
+/// axum writes as text (a path or query that does not parse, a method the
+/// route does not take).
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let text = match axum::body::to_bytes(response.into_body(), 64 * 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let message = match text.is_empty() {
+        true => status
+            .canonical_reason()
+            .unwrap_or("the request failed")
+            .to_string(),
+        false => text,
+    };
+    let code = match status {
+        StatusCode::BAD_REQUEST => "malformed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        _ => "error",
+    };
+    ApiError::new(status, code, message).into_response()
 }
 
 /// An error answer of the API.
@@ -225,6 +304,14 @@ impl ApiError {
         }
     }
 
+    /// The request clashes with what exists; `message` starts with the field.
+    pub fn conflict(field: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            field: Some(field.to_string()),
+            ..ApiError::new(StatusCode::CONFLICT, "conflict", message)
+        }
+    }
+
     fn internal() -> ApiError {
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -267,6 +354,15 @@ impl From<EngineError> for ApiError {
         match error {
             EngineError::Store(store) => store.into(),
             EngineError::Invalid { field, .. } => ApiError::invalid(field, error.to_string()),
+            EngineError::Timing(worker::timing::TimingError::UnknownTimezone(name)) => {
+                ApiError::invalid(
+                    "options.timezone",
+                    format!(
+                        "options.timezone: `{name}` is not an IANA timezone name \
+                         (for example `Europe/Berlin` or `UTC`)"
+                    ),
+                )
+            }
             EngineError::Timing(timing) => {
                 ApiError::invalid("cronExpression", format!("cronExpression: {timing}"))
             }
@@ -282,31 +378,6 @@ impl From<Denied> for ApiError {
             Denied::Forbidden { .. } => {
                 ApiError::new(StatusCode::FORBIDDEN, "forbidden", denied.to_string())
             }
-        }
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        let text = rejection.body_text();
-        match rejection {
-            JsonRejection::JsonSyntaxError(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed", text)
-            }
-            JsonRejection::JsonDataError(_) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", text)
-            }
-            JsonRejection::MissingJsonContentType(_) => ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send JSON with `Content-Type: application/json`",
-            ),
-            _ if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the body is larger than the limit of {JSON_BODY_LIMIT} bytes"),
-            ),
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "malformed", text),
         }
     }
 }

@@ -90,7 +90,7 @@ pub async fn list(
         schedule_ids,
         status,
         before_id: query.before_id,
-        limit: query.limit.unwrap_or(50).clamp(1, MAX_LIMIT as i64),
+        limit: query.limit.unwrap_or(50).clamp(0, MAX_LIMIT as i64),
     };
     let runs = store.list_runs(&filter).await?;
     Ok(Json(runs.into_iter().map(RunView::from).collect()))

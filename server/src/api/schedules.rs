@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use worker::access::{Access, Kind, Right, Rules, ScheduleRules, StatedRules};
+use worker::access::{Access, Denied, Kind, Right, Rules, ScheduleRules, StatedRules};
 use worker::model::{Backoff, CatchUp, NewSchedule, Overlap, Schedule, Timing};
 
 use super::runs::RunView;
@@ -96,6 +96,14 @@ pub async fn list(
     Query(query): Query<ScheduleQuery>,
 ) -> Result<Json<Page<ScheduleView>>, ApiError> {
     let text = query.q.as_deref().map(str::to_lowercase);
+    if let Some(status) = query.status.as_deref()
+        && !matches!(status, "active" | "paused")
+    {
+        return Err(ApiError::invalid(
+            "status",
+            format!("status: `{status}` is not one of active, paused"),
+        ));
+    }
     let mut schedules: Vec<Schedule> = state
         .engine
         .store()
@@ -224,7 +232,18 @@ pub async fn apply(
         _ => None,
     };
     if let Some(existing) = &existing {
+        // Any answer tells that the event id is taken; none tells more.
+        if let Err(Denied::Hidden(_)) = access.check_schedule(Right::ScheduleView, existing) {
+            let event_id = existing.event_id.as_deref().unwrap_or_default();
+            return Err(ApiError::conflict(
+                "options.eventId",
+                format!("options.eventId: `{event_id}` is taken by a schedule you may not see"),
+            ));
+        }
         access.check_schedule(Right::ScheduleEdit, existing)?;
+    }
+    if let Some(target) = options.failure_trigger {
+        failure_trigger_allowed(&state, &access, target).await?;
     }
     let same_function = existing
         .as_ref()
@@ -280,6 +299,30 @@ pub async fn apply(
     Ok((status, Json(answer)).into_response())
 }
 
+/// A failure trigger makes its schedule run: naming one needs `edit` on it,
+/// and one the caller may not see is answered as one that does not exist.
+async fn failure_trigger_allowed(
+    state: &ApiState,
+    access: &Access,
+    target: i64,
+) -> Result<(), ApiError> {
+    let missing = || {
+        ApiError::invalid(
+            "options.failureTrigger",
+            format!("options.failureTrigger: there is no schedule {target}"),
+        )
+    };
+    let schedule = match state.engine.store().get_schedule(target).await {
+        Ok(schedule) => schedule,
+        Err(worker::StoreError::NotFound(_)) => return Err(missing()),
+        Err(other) => return Err(other.into()),
+    };
+    match access.check_schedule(Right::ScheduleEdit, &schedule) {
+        Err(Denied::Hidden(_)) => Err(missing()),
+        other => Ok(other?),
+    }
+}
+
 /// The next five fire times of a checked schedule.
 fn next_fire_times(schedule: &Schedule, now: DateTime<Utc>) -> Vec<String> {
     let times = match &schedule.timing {
@@ -333,6 +376,18 @@ fn new_schedule(
     let mut new = NewSchedule::new(function_id, version, data);
     new.title = options.title.unwrap_or_default();
     new.description = options.description.unwrap_or_default();
+    if options.cron_expression.is_some() && options.phrase.is_some() {
+        return Err(ApiError::invalid(
+            "options.phrase",
+            "options.phrase: give either cronExpression or phrase, not both",
+        ));
+    }
+    if options.retry_failed_jobs == Some(false) && options.max_retries.is_some_and(|n| n != 0) {
+        return Err(ApiError::invalid(
+            "options.maxRetries",
+            "options.maxRetries: retryFailedJobs is false, so there are no retries to count",
+        ));
+    }
     new.timing = match (options.cron_expression.or(options.phrase), options.run_at) {
         (Some(_), Some(_)) => {
             return Err(ApiError::invalid(

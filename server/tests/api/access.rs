@@ -425,7 +425,7 @@ async fn wrong_passwords_are_refused_then_slowed_down() {
         answers[5],
         (
             StatusCode::TOO_MANY_REQUESTS,
-            r#"{"TooManyRequests":"too many sign-in attempts for this user; wait a minute and try again"}"#
+            r#"{"TooManyRequests":"too many sign-in attempts for this user; wait 12 seconds and try again"}"#
                 .to_string()
         )
     );
@@ -696,5 +696,28 @@ async fn only_admins_upload_modules() {
                 r#"{"id":"probe","version":1,"created":true}"#.to_string()
             ),
         ]
+    );
+}
+
+#[tokio::test]
+async fn an_upload_that_is_not_multipart_is_refused_not_dropped() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+
+    let answer = admin
+        .send(
+            axum::http::Request::post(app::functions::UploadFunction::PATH)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("origin", "http://enschedule.test"),
+            axum::body::Body::from("x=1"),
+        )
+        .await;
+
+    assert_eq!(
+        answer,
+        (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the module as multipart/form-data".to_string()
+        )
     );
 }

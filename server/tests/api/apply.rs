@@ -278,3 +278,41 @@ async fn schedules_are_paused_run_and_deleted_by_their_event_id() {
     );
     assert_eq!(titles(&served.engine).await, ["nightly"]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_misspelt_key_or_an_event_id_used_twice_is_refused() {
+    let served = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "typos.yaml",
+        r#"
+kind: schedule
+spec: { name: a, handler: log, data: { message: a }, scheduel: "@daily" }
+---
+kind: schedule
+spec: { name: b, handler: log, data: { message: b }, schedule: "@daily" }
+---
+kind: schedule
+metadata: { name: b }
+spec: { functionId: log-job, data: { message: b } }
+"#,
+    );
+
+    let result = enschedule(&served, &["apply", "-f", &file]).await;
+
+    assert_eq!(
+        result,
+        (
+            Some(1),
+            String::new(),
+            format!(
+                "error: {file}: document 1 (a): spec.scheduel: is not a field here (the fields \
+                 are name, handler, data, description, schedule, id)\n\
+                 error: {file}: document 3 (b): eventId: `b` is also the event id of {file}: \
+                 document 2\nnothing was applied\n"
+            )
+        )
+    );
+    assert!(titles(&served.engine).await.is_empty());
+}

@@ -82,3 +82,26 @@ async fn an_import_that_is_not_a_module_stops_the_start_with_its_name() {
         )
     );
 }
+
+#[tokio::test]
+async fn text_in_a_textarea_cannot_end_it_and_inject_markup() {
+    let app = spawn_app().await;
+    let engine = app.app.engine();
+    let mut new = worker::model::NewSchedule::new(
+        "log-job",
+        1,
+        serde_json::json!({ "message": "</textarea><script>alert(2)</script>" }),
+    );
+    new.description = "</textarea><script>alert(1)</script>".into();
+    let id = engine.create_schedule(new).await.unwrap().id;
+    let admin = app.admin().await;
+
+    let (status, body) = admin.get(&format!("/schedules/{id}/edit")).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.contains("<script>alert"), "{body}");
+    assert!(
+        body.contains("&lt;/textarea&gt;&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{body}"
+    );
+}

@@ -381,3 +381,156 @@ async fn a_plain_user_may_not_create_a_schedule_of_a_function_reserved_to_a_grou
     );
     assert_eq!(status, StatusCode::CREATED);
 }
+
+/// A schedule only `dan` may see, made through the API with its own rules.
+async fn dans_schedule(app: &TestApp, event_id: &str) -> i64 {
+    let body = json!({ "functionId": "log-job", "data": { "message": "dan" },
+        "options": { "title": "Dan's", "eventId": event_id,
+                     "access": { "view": { "users": ["dan"] } } } });
+    let (status, answer) = app.api("POST", "/schedules", SERVER, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+    answer["schedule"]["id"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_failure_trigger_needs_edit_on_the_schedule_it_names() {
+    let (app, w) = set_up().await;
+    let hidden = dans_schedule(&app, "dans").await;
+    let gus = user_key(&app, "gus").await;
+    let naming = |target: i64| {
+        json!({ "functionId": "log-job", "data": { "message": "x" },
+                "options": { "title": "T", "failureTrigger": target } })
+    };
+
+    let hidden = app
+        .api("POST", "/schedules", &gus, Some(naming(hidden)))
+        .await;
+    let missing = app.api("POST", "/schedules", &gus, Some(naming(999))).await;
+    let not_editable = app
+        .api("POST", "/schedules", &gus, Some(naming(w.restricted)))
+        .await;
+
+    let no_schedule = |id: i64| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "error": { "code": "invalid", "field": "options.failureTrigger",
+                "message": format!("options.failureTrigger: there is no schedule {id}") } }),
+        )
+    };
+    assert_eq!(missing, no_schedule(999));
+    assert_eq!(hidden.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(hidden.1["error"]["field"], "options.failureTrigger");
+    assert_eq!(
+        not_editable,
+        (
+            StatusCode::FORBIDDEN,
+            json!({ "error": { "code": "forbidden", "message": format!("you do not have the right `edit` on schedule {}", w.restricted) } })
+        )
+    );
+}
+
+#[tokio::test]
+async fn runs_of_a_schedule_the_caller_may_not_see_are_hidden_too() {
+    let (app, w) = set_up().await;
+    let engine = app.app.engine();
+    // Only the schedule's view is restricted; its runs state nothing.
+    let rules = json!({ "access": { "view": { "users": ["dan"] } } }).to_string();
+    engine
+        .store()
+        .set_access_rules(
+            worker::access::Kind::Schedule,
+            &w.open.to_string(),
+            Some(&rules),
+            engine.now(),
+        )
+        .await
+        .unwrap();
+    let ann = user_key(&app, "ann").await;
+
+    let run = app
+        .api("GET", &format!("/runs/{}", w.open_run), &ann, None)
+        .await;
+    let (_, runs) = app.api("GET", "/runs", &ann, None).await;
+
+    assert_eq!(
+        run,
+        (
+            StatusCode::NOT_FOUND,
+            json!({ "error": { "code": "not_found", "message": format!("run {} not found", w.open_run) } })
+        )
+    );
+    assert_eq!(runs, json!([]));
+}
+
+#[tokio::test]
+async fn an_event_id_taken_by_a_hidden_schedule_is_a_conflict_that_tells_nothing_more() {
+    let (app, _) = set_up().await;
+    dans_schedule(&app, "secret").await;
+    let gus = user_key(&app, "gus").await;
+    let body = json!({ "functionId": "log-job", "data": { "message": "x" },
+                       "options": { "eventId": "secret" } });
+
+    let answer = app.api("POST", "/schedules", &gus, Some(body)).await;
+
+    assert_eq!(
+        answer,
+        (
+            StatusCode::CONFLICT,
+            json!({ "error": { "code": "conflict", "field": "options.eventId",
+                "message": "options.eventId: `secret` is taken by a schedule you may not see" } })
+        )
+    );
+}
+
+#[tokio::test]
+async fn every_error_is_json_and_names_the_field_it_can() {
+    let app = spawn_app().await;
+
+    let bad_path = app.api("GET", "/functions/log-job/abc", SERVER, None).await;
+    let wrong_method = app.api("PUT", "/schedules/1", SERVER, None).await;
+    let unknown_field = app
+        .api(
+            "POST",
+            "/schedules",
+            SERVER,
+            Some(json!({ "functionId": "log-job", "options": { "bogus": 1 } })),
+        )
+        .await;
+    let bad_zone = app
+        .api(
+            "POST",
+            "/schedules",
+            SERVER,
+            Some(json!({ "functionId": "log-job", "data": { "message": "x" },
+                         "options": { "timezone": "Mars/Olympus" } })),
+        )
+        .await;
+
+    assert_eq!(bad_path.0, StatusCode::BAD_REQUEST);
+    assert_eq!(bad_path.1["error"]["code"], "malformed");
+    assert_eq!(
+        wrong_method,
+        (
+            StatusCode::METHOD_NOT_ALLOWED,
+            json!({ "error": { "code": "method_not_allowed", "message": "Method Not Allowed" } })
+        )
+    );
+    assert_eq!(unknown_field.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown_field.1["error"]["field"], "options.bogus");
+    assert!(
+        unknown_field.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("options.bogus: unknown field `bogus`, expected one of"),
+        "{}",
+        unknown_field.1
+    );
+    assert_eq!(
+        bad_zone,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "error": { "code": "invalid", "field": "options.timezone",
+                "message": "options.timezone: `Mars/Olympus` is not an IANA timezone name (for example `Europe/Berlin` or `UTC`)" } })
+        )
+    );
+}
