@@ -534,3 +534,72 @@ async fn every_error_is_json_and_names_the_field_it_can() {
         )
     );
 }
+
+#[tokio::test]
+async fn every_endpoint_answers_each_caller_with_the_right_status() {
+    let (app, w) = set_up().await;
+    let mut keys = vec![String::new()];
+    for user in ["ann", "gus", "dan", "admin"] {
+        keys.push(user_key(&app, user).await);
+    }
+    let restricted = format!("/schedules/{}", w.restricted);
+    let run = format!("/runs/{}", w.restricted_run);
+    let new = json!({ "functionId": "log-job", "data": { "message": "x" } });
+
+    // Callers in order: no key, ann, gus (group ops), dan (granted), admin.
+    #[rustfmt::skip]
+    let cases: Vec<(&str, String, Option<Value>, [u16; 5])> = vec![
+        ("GET", "/healthz".into(), None, [200, 200, 200, 200, 200]),
+        ("GET", "/functions".into(), None, [401, 200, 200, 200, 200]),
+        ("GET", "/functions/log-job/1".into(), None, [401, 200, 200, 200, 200]),
+        ("GET", "/schedules".into(), None, [401, 200, 200, 200, 200]),
+        ("GET", restricted.clone(), None, [401, 404, 200, 200, 200]),
+        ("POST", "/schedules".into(), Some(new.clone()), [401, 403, 201, 403, 201]),
+        ("POST", "/schedules?dryRun=true".into(), Some(new), [401, 403, 200, 403, 200]),
+        ("POST", format!("{restricted}/pause"), None, [401, 404, 403, 200, 200]),
+        ("POST", format!("{restricted}/resume"), None, [401, 404, 403, 200, 200]),
+        ("POST", format!("{restricted}/run"), None, [401, 404, 403, 201, 201]),
+        ("GET", "/runs".into(), None, [401, 200, 200, 200, 200]),
+        ("GET", run.clone(), None, [401, 404, 200, 200, 200]),
+        ("GET", format!("{run}/stdout"), None, [401, 404, 403, 200, 200]),
+        ("GET", format!("{run}/stderr"), None, [401, 404, 403, 200, 200]),
+    ];
+    for (method, path, body, expected) in cases {
+        let mut found = [0; 5];
+        for (i, key) in keys.iter().enumerate() {
+            found[i] = app.api(method, &path, key, body.clone()).await.0.as_u16();
+        }
+        assert_eq!(found, expected, "{method} {path}");
+    }
+
+    // Deleting: a copy of the restricted schedule for each caller.
+    let engine = app.app.engine();
+    let rules = engine
+        .store()
+        .access_rules(worker::access::Kind::Schedule, &w.restricted.to_string())
+        .await
+        .unwrap();
+    let mut found = [0; 5];
+    for (i, key) in keys.iter().enumerate() {
+        let mut copy = worker::model::NewSchedule::new("log-job", 1, json!({ "message": "c" }));
+        copy.title = "Copy".into();
+        let id = engine.create_schedule(copy).await.unwrap().id;
+        engine
+            .store()
+            .set_access_rules(
+                worker::access::Kind::Schedule,
+                &id.to_string(),
+                rules.as_deref(),
+                engine.now(),
+            )
+            .await
+            .unwrap();
+        found[i] = app
+            .api("DELETE", &format!("/schedules/{id}"), key, None)
+            .await
+            .0
+            .as_u16();
+    }
+    // `delete` is stated nowhere, so whoever sees the schedule has it.
+    assert_eq!(found, [401, 404, 204, 204, 204]);
+}
