@@ -7,10 +7,12 @@ use serde_json::Value;
 use worker::access::Right;
 use worker::model::Function;
 
-use super::{ApiAccess, ApiError, ApiState};
+use utoipa::ToSchema;
+
+use super::{ApiAccess, ApiError, ApiState, ErrorBody};
 
 /// A function as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FunctionView {
     pub id: String,
@@ -37,6 +39,11 @@ impl From<Function> for FunctionView {
 }
 
 /// Every function the caller may see, by id, newest version first.
+#[utoipa::path(get,
+    path = "/functions",
+    tag = "functions",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    responses((status = 200, body = [FunctionView]), (status = 401, description = "No key, or not a valid one", body = ErrorBody)))]
 pub async fn list(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -51,6 +58,13 @@ pub async fn list(
     ))
 }
 
+/// One function version.
+#[utoipa::path(get,
+    path = "/functions/{id}/{version}",
+    tag = "functions",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = String, Path), ("version" = i64, Path)),
+    responses((status = 200, body = FunctionView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn get(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,

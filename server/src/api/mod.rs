@@ -21,6 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
 use worker::access::{Access, Caller, Denied};
 use worker::accounts::hash_key;
 use worker::queue::EngineError;
@@ -52,6 +54,7 @@ impl ApiState {
 pub fn router<S>(state: ApiState) -> Router<S> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi))
         .route("/functions", get(functions::list))
         .route("/functions/{id}/{version}", get(functions::get))
         .route("/schedules", get(schedules::list).post(schedules::apply))
@@ -71,7 +74,7 @@ pub fn router<S>(state: ApiState) -> Router<S> {
         .with_state(state)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Health {
     status: &'static str,
     database: &'static str,
@@ -79,6 +82,8 @@ struct Health {
 }
 
 /// Healthy when the database answers. Open to anyone: load balancers ask.
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, body = Health), (status = 503, description = "The database does not answer", body = Health)))]
 #[tracing::instrument(skip_all)]
 async fn healthz(State(state): State<ApiState>) -> Response {
     let version = env!("CARGO_PKG_VERSION");
@@ -99,6 +104,52 @@ async fn healthz(State(state): State<ApiState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
         }
     }
+}
+
+/// The API's description, generated from the handlers and types above.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Enschedule", description = "Schedules, functions and runs of an Enschedule server."),
+    servers((url = "/api/v1")),
+    paths(
+        healthz,
+        functions::list,
+        functions::get,
+        schedules::list,
+        schedules::apply,
+        schedules::get,
+        schedules::delete,
+        schedules::run_now,
+        schedules::pause,
+        schedules::resume,
+        runs::list,
+        runs::get,
+        runs::output,
+    ),
+    modifiers(&KeySchemes)
+)]
+pub struct ApiDoc;
+
+/// The three ways to present a key, all in `Authorization`.
+struct KeySchemes;
+
+impl Modify for KeySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for (name, what) in [
+            ("api_key", "`Api-Key <key>`: the server's key"),
+            ("user_api_key", "`User-Api-Key <key>`: a user's key"),
+            ("bearer", "`Bearer <key>`: a user's key"),
+        ] {
+            let scheme = ApiKey::Header(ApiKeyValue::with_description("Authorization", what));
+            components.add_security_scheme(name, SecurityScheme::ApiKey(scheme));
+        }
+    }
+}
+
+/// `GET /openapi.json`: open to anyone, like the health check.
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
 }
 
 /// A caller with the rules their rights come from.
@@ -264,17 +315,21 @@ pub struct ApiError {
     pub field: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: ErrorDetail<'a>,
+/// Every error answer: `{"error": {"code", "message", "field"}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct ErrorDetail<'a> {
-    code: &'a str,
-    message: &'a str,
+#[derive(Serialize, ToSchema)]
+struct ErrorDetail {
+    /// `malformed`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `too_large`, `invalid`, …
+    code: String,
+    message: String,
+    /// The field at fault, as a path in the body or the query.
     #[serde(skip_serializing_if = "Option::is_none")]
-    field: Option<&'a str>,
+    field: Option<String>,
 }
 
 impl ApiError {
@@ -325,9 +380,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code,
-                message: &self.message,
-                field: self.field.as_deref(),
+                code: self.code.to_string(),
+                message: self.message,
+                field: self.field,
             },
         };
         (self.status, Json(body)).into_response()
@@ -383,7 +438,7 @@ impl From<Denied> for ApiError {
 }
 
 /// A page of a list: `limit` items from `offset`, and how many there are.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: usize,

@@ -1,4 +1,8 @@
 //! `/runs`: each execution, with its output.
+#![allow(
+    unused_qualifications,
+    reason = "the OpenAPI path macro expands `params(Query)` to a path the lint flags"
+)]
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -8,10 +12,12 @@ use worker::access::Right;
 use worker::model::{Run, RunStatus, Stream};
 use worker::store::RunFilter;
 
-use super::{ApiAccess, ApiError, ApiState, MAX_LIMIT};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiAccess, ApiError, ApiState, ErrorBody, MAX_LIMIT};
 
 /// A run as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RunView {
     pub id: i64,
@@ -50,8 +56,9 @@ impl From<Run> for RunView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RunQuery {
     schedule_id: Option<i64>,
     status: Option<String>,
@@ -61,6 +68,12 @@ pub struct RunQuery {
 }
 
 /// Runs the caller may see, newest first.
+#[utoipa::path(get,
+    path = "/runs",
+    tag = "runs",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(RunQuery),
+    responses((status = 200, body = [RunView]), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 422, description = "A rule broken; `field` names it", body = ErrorBody)))]
 pub async fn list(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -96,6 +109,13 @@ pub async fn list(
     Ok(Json(runs.into_iter().map(RunView::from).collect()))
 }
 
+/// One run.
+#[utoipa::path(get,
+    path = "/runs/{id}",
+    tag = "runs",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = RunView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn get(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -107,7 +127,7 @@ pub async fn get(
 }
 
 /// One output line with the instant it was written.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LineView {
     pub at: String,
     pub text: String,
@@ -115,7 +135,7 @@ pub struct LineView {
 
 /// What a run wrote to one stream, line by line, with invalid UTF-8
 /// replaced; `omittedBytes` were left out of the middle at the output cap.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutputView {
     pub lines: Vec<LineView>,
@@ -123,7 +143,13 @@ pub struct OutputView {
     pub omitted_bytes: u64,
 }
 
-/// `/runs/{id}/stdout` and `/runs/{id}/stderr`.
+/// `/runs/{id}/stdout` and `/runs/{id}/stderr`: needs `viewLogs`.
+#[utoipa::path(get,
+    path = "/runs/{id}/{stream}",
+    tag = "runs",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path), ("stream" = String, Path, description = "`stdout` or `stderr`")),
+    responses((status = 200, body = OutputView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn output(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,

@@ -1,4 +1,8 @@
 //! `/schedules`: when functions run and with what data.
+#![allow(
+    unused_qualifications,
+    reason = "the OpenAPI path macro expands `params(Query)` to a path the lint flags"
+)]
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
@@ -11,10 +15,12 @@ use worker::access::{Access, Denied, Kind, Right, Rules, ScheduleRules, StatedRu
 use worker::model::{Backoff, CatchUp, NewSchedule, Overlap, Schedule, Timing};
 
 use super::runs::RunView;
-use super::{ApiAccess, ApiError, ApiJson, ApiState, Page, page};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{ApiAccess, ApiError, ApiJson, ApiState, ErrorBody, Page, page};
 
 /// A schedule as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ScheduleView {
     pub id: i64,
@@ -77,8 +83,9 @@ impl From<Schedule> for ScheduleView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ScheduleQuery {
     status: Option<String>,
     function_id: Option<String>,
@@ -90,6 +97,12 @@ pub struct ScheduleQuery {
 }
 
 /// The schedules the caller may see, newest first, filtered and paged.
+#[utoipa::path(get,
+    path = "/schedules",
+    tag = "schedules",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(ScheduleQuery),
+    responses((status = 200, body = Page<ScheduleView>), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 422, description = "A rule broken; `field` names it", body = ErrorBody)))]
 pub async fn list(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -138,6 +151,13 @@ pub async fn list(
     Ok(Json(page(views, query.offset, query.limit)))
 }
 
+/// One schedule.
+#[utoipa::path(get,
+    path = "/schedules/{id}",
+    tag = "schedules",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ScheduleView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn get(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -150,7 +170,7 @@ pub async fn get(
 
 /// A schedule to create, or to update when its `eventId` exists: the
 /// original project's body, with Enschedule's own options beside.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleBody {
     function_id: String,
@@ -162,7 +182,7 @@ pub struct ScheduleBody {
     options: ScheduleOptions,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ScheduleOptions {
     title: Option<String>,
@@ -171,6 +191,7 @@ pub struct ScheduleOptions {
     cron_expression: Option<String>,
     /// The same as `cronExpression`, for those who write a phrase.
     phrase: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     run_at: Option<DateTime<Utc>>,
     event_id: Option<String>,
     retry_failed_jobs: Option<bool>,
@@ -185,12 +206,15 @@ pub struct ScheduleOptions {
     catch_up: Option<String>,
     overlap: Option<String>,
     timeout_ms: Option<i64>,
+    /// The schedule's own rules: `{ "view": { "users": [], "groups": [] }, … }`.
+    #[schema(value_type = Option<Object>)]
     access: Option<Rules>,
+    #[schema(value_type = Option<Object>)]
     run_access: Option<Rules>,
 }
 
 /// What applying a schedule did.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Applied {
     /// `created`, `updated` or `unchanged`.
@@ -204,8 +228,9 @@ pub struct Applied {
     pub next_fire_times: Option<Vec<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ApplyQuery {
     /// Check the schedule and say what applying it would do, storing nothing.
     #[serde(default)]
@@ -214,6 +239,12 @@ pub struct ApplyQuery {
 
 /// Creates a schedule, or updates the one with the same `eventId`; with
 /// `?dryRun=true`, only says what that would do.
+#[utoipa::path(post,
+    path = "/schedules",
+    tag = "schedules",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(ApplyQuery), request_body = ScheduleBody,
+    responses((status = 201, description = "Created", body = Applied), (status = 200, description = "Updated, unchanged, or a dry run", body = Applied), (status = 400, description = "Malformed JSON", body = ErrorBody), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 409, description = "The event id is taken by a schedule the caller may not see", body = ErrorBody), (status = 413, description = "The body is over 1 MiB", body = ErrorBody), (status = 422, description = "A rule broken; `field` names it", body = ErrorBody)))]
 pub async fn apply(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -452,6 +483,13 @@ fn new_schedule(
     Ok(new)
 }
 
+/// Deletes a schedule and its runs; needs `delete`.
+#[utoipa::path(delete,
+    path = "/schedules/{id}",
+    tag = "schedules",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -466,6 +504,12 @@ pub async fn delete(
 }
 
 /// Starts a manual run at once; the next fire time stays as it was.
+#[utoipa::path(post,
+    path = "/schedules/{id}/run",
+    tag = "schedules",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 201, body = RunView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn run_now(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -476,6 +520,13 @@ pub async fn run_now(
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 
+/// Pauses a schedule; needs `edit`.
+#[utoipa::path(post,
+    path = "/schedules/{id}/pause",
+    tag = "schedules",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ScheduleView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn pause(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
@@ -485,6 +536,13 @@ pub async fn pause(
     Ok(Json(state.engine.pause(id).await?.into()))
 }
 
+/// Resumes a schedule from now; needs `edit`.
+#[utoipa::path(post,
+    path = "/schedules/{id}/resume",
+    tag = "schedules",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ScheduleView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
 pub async fn resume(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,

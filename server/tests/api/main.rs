@@ -6,4 +6,5 @@ mod apply;
 mod cli;
 mod helpers;
 mod http;
+mod openapi;
 mod rest;
