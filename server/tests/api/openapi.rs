@@ -2,7 +2,7 @@
 //! describes exists, answers one of the statuses it lists, and its answer
 //! fits the schema it gives.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::access::world;
 use crate::helpers::spawn_app;
@@ -96,13 +96,7 @@ async fn the_document_describes_the_key_schemes_and_the_error_shape() {
     assert!(!validator.is_valid(&json!({ "id": "seven" })));
     let required = doc["components"]["schemas"]["ScheduleView"]["required"].clone();
     assert!(
-        required
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("nextRunAt"))
-            || required
-                .as_array()
-                .unwrap()
-                .contains(&Value::from("status"))
+        required.as_array().unwrap().contains(&json!("status")),
+        "{required}"
     );
 }
