@@ -522,6 +522,24 @@ impl Store {
         rows.iter().map(event_from_row).collect()
     }
 
+    /// Deletes a run that has ended, with its output. A pending or running
+    /// run is refused: its instance would have nowhere to record the end.
+    pub async fn delete_run(&self, id: i64) -> Result<()> {
+        let deleted =
+            sqlx::query("DELETE FROM runs WHERE id = $1 AND status NOT IN ('pending', 'running')")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        if deleted.rows_affected() == 0 {
+            let run = self.get_run(id).await?;
+            return Err(StoreError::Conflict(format!(
+                "run {id} is {}: it can be deleted once it has ended",
+                run.status.as_str()
+            )));
+        }
+        Ok(())
+    }
+
     pub async fn delete_schedule(&self, id: i64) -> Result<()> {
         let deleted = sqlx::query("DELETE FROM schedules WHERE id = $1")
             .bind(id)

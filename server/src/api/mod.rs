@@ -66,7 +66,7 @@ pub fn router<S>(state: ApiState) -> Router<S> {
         .route("/schedules/{id}/pause", post(schedules::pause))
         .route("/schedules/{id}/resume", post(schedules::resume))
         .route("/runs", get(runs::list))
-        .route("/runs/{id}", get(runs::get))
+        .route("/runs/{id}", get(runs::get).delete(runs::delete))
         .route("/runs/{id}/{stream}", get(runs::output))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(from_fn(json_errors))
@@ -124,6 +124,7 @@ async fn healthz(State(state): State<ApiState>) -> Response {
         schedules::resume,
         runs::list,
         runs::get,
+        runs::delete,
         runs::output,
     ),
     modifiers(&KeySchemes)

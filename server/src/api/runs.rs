@@ -126,6 +126,28 @@ pub async fn get(
     Ok(Json(run.into()))
 }
 
+/// Deletes a run that has ended, with its output; needs `delete`.
+#[utoipa::path(delete, path = "/runs/{id}", tag = "runs",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"),
+        (status = 401, description = "No key, or not a valid one", body = ErrorBody),
+        (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody),
+        (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody),
+        (status = 409, description = "The run has not ended", body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let store = state.engine.store();
+    let run = store.get_run(id).await?;
+    access.check_run(Right::RunDelete, &run)?;
+    store.delete_run(id).await?;
+    tracing::info!(run.id = id, "run deleted through the API");
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// One output line with the instant it was written.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineView {

@@ -563,6 +563,8 @@ async fn every_endpoint_answers_each_caller_with_the_right_status() {
         ("GET", run.clone(), None, [401, 404, 200, 200, 200]),
         ("GET", format!("{run}/stdout"), None, [401, 404, 403, 200, 200]),
         ("GET", format!("{run}/stderr"), None, [401, 404, 403, 200, 200]),
+        // The run is pending: whoever may delete it learns it has not ended.
+        ("DELETE", run.clone(), None, [401, 404, 409, 409, 409]),
     ];
     for (method, path, body, expected) in cases {
         let mut found = [0; 5];
@@ -602,4 +604,28 @@ async fn every_endpoint_answers_each_caller_with_the_right_status() {
     }
     // `delete` is stated nowhere, so whoever sees the schedule has it.
     assert_eq!(found, [401, 404, 204, 204, 204]);
+}
+
+#[tokio::test]
+async fn a_run_is_deleted_once_it_has_ended() {
+    let (app, w) = set_up().await;
+    let path = format!("/runs/{}", w.open_run);
+
+    let while_pending = app.api("DELETE", &path, SERVER, None).await;
+    app.app.engine().tick().await.unwrap();
+    let (_, ended) = app.api("GET", &path, SERVER, None).await;
+    let deleted = app.api("DELETE", &path, SERVER, None).await;
+    let gone = app.api("GET", &path, SERVER, None).await;
+
+    assert_eq!(
+        while_pending,
+        (
+            StatusCode::CONFLICT,
+            json!({ "error": { "code": "conflict",
+                "message": format!("run {} is pending: it can be deleted once it has ended", w.open_run) } })
+        )
+    );
+    assert_eq!(ended["status"], "succeeded");
+    assert_eq!(deleted, (StatusCode::NO_CONTENT, Value::Null));
+    assert_eq!(gone.0, StatusCode::NOT_FOUND);
 }
