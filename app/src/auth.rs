@@ -71,15 +71,12 @@ pub async fn change_password(current: String, new: String) -> Result<(), AppErro
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use std::num::NonZeroU32;
-    use std::sync::{Arc, LazyLock};
-
     use chrono::{DateTime, Utc};
-    use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
     use serde::{Deserialize, Serialize};
     use tower_sessions::Session;
     use worker::access::Caller;
-    use worker::accounts::{User, hash_password, verify_password};
+    pub use worker::accounts::SignInLimiter;
+    use worker::accounts::{User, check_credentials, hash_password, verify_password};
 
     use crate::error::{AppError, engine};
 
@@ -91,20 +88,6 @@ pub mod ssr {
         user_id: i64,
         /// Unix milliseconds.
         at: i64,
-    }
-
-    /// Sign-in attempts per user name: a few at once, then one every 12 s,
-    /// so guessing passwords is slow while a person who mistypes is not
-    /// held up.
-    #[derive(Clone)]
-    pub struct SignInLimiter(Arc<DefaultKeyedRateLimiter<String>>);
-
-    impl Default for SignInLimiter {
-        fn default() -> Self {
-            let quota = Quota::per_minute(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
-            SignInLimiter(Arc::new(RateLimiter::keyed(quota)))
-        }
     }
 
     pub(crate) fn session_error(error: tower_sessions::session::Error) -> AppError {
@@ -199,27 +182,11 @@ pub mod ssr {
         let engine = engine()?;
         let limiter = leptos::prelude::use_context::<SignInLimiter>().unwrap_or_default();
         let session = session().await?;
-        if limiter.0.check_key(&name.to_lowercase()).is_err() {
-            tracing::warn!(user.name = name, "sign-in refused: too many attempts");
-            return Err(AppError::TooManyRequests(
-                "too many sign-in attempts for this user; wait 12 seconds and try again".into(),
-            ));
-        }
-        let refused = || AppError::Unauthorized("the user name or the password is wrong".into());
-        let Some(stored) = engine.store().find_user(name).await? else {
-            // Hash anyway, so a missing user takes as long as a wrong password.
-            let _ = verify_password(password, &DUMMY_HASH);
-            tracing::debug!(user.name = name, "sign-in refused: no such user");
-            return Err(refused());
-        };
-        if !verify_password(password, &stored.password_hash) || stored.user.disabled {
-            tracing::debug!(user.name = name, "sign-in refused");
-            return Err(refused());
-        }
+        let user = check_credentials(engine.store(), &limiter, name, password).await?;
 
         // A new session id on sign-in, so an id planted before cannot ride it.
         session.cycle_id().await.map_err(session_error)?;
-        remember(&session, stored.user.id, engine.now()).await?;
+        remember(&session, user.id, engine.now()).await?;
         tracing::info!(user.name = name, "signed in");
         Ok(())
     }
@@ -255,11 +222,6 @@ pub mod ssr {
             .await
             .map_err(session_error)
     }
-
-    /// A hash of a random password, to spend the same time on an unknown user
-    /// as on a known one.
-    static DUMMY_HASH: LazyLock<String> =
-        LazyLock::new(|| hash_password(&worker::accounts::random_secret(24)).unwrap_or_default());
 }
 
 #[component]

@@ -43,7 +43,7 @@ impl FromServerFnError for AppError {
 mod ssr {
     use worker::StoreError;
     use worker::access::Denied;
-    use worker::accounts::AccountError;
+    use worker::accounts::{AccountError, SignInError};
     use worker::queue::EngineError;
 
     use super::AppError;
@@ -57,6 +57,16 @@ mod ssr {
                     tracing::error!(error = %other, "storage failed");
                     AppError::Internal
                 }
+            }
+        }
+    }
+
+    impl From<SignInError> for AppError {
+        fn from(error: SignInError) -> Self {
+            match error {
+                SignInError::Store(store) => store.into(),
+                many @ SignInError::TooManyAttempts => AppError::TooManyRequests(many.to_string()),
+                refused @ SignInError::Refused => AppError::Unauthorized(refused.to_string()),
             }
         }
     }

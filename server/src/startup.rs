@@ -138,7 +138,8 @@ pub fn router(
     let routes = generate_route_list(app::App);
     let engine = state.engine.clone();
     let options = state.leptos_options.clone();
-    let limiter = app::auth::ssr::SignInLimiter::default();
+    // The dashboard's sign-in and the API's login count attempts together.
+    let limiter = api.limiter.clone();
     // What server functions find in their context, on pages and on the
     // not-found page alike.
     let context = move || {

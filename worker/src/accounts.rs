@@ -277,3 +277,58 @@ pub async fn issue_api_key(
         .await?;
     Ok(IssuedKey { id, key })
 }
+
+/// Sign-in attempts per user name: a few at once, then one every 12 s, so
+/// guessing passwords is slow while a person who mistypes is not held up.
+/// The dashboard's sign-in and the API's login share one.
+#[derive(Clone)]
+pub struct SignInLimiter(std::sync::Arc<governor::DefaultKeyedRateLimiter<String>>);
+
+impl Default for SignInLimiter {
+    fn default() -> Self {
+        let five = std::num::NonZeroU32::new(5).unwrap_or(std::num::NonZeroU32::MIN);
+        let quota = governor::Quota::per_minute(five).allow_burst(five);
+        SignInLimiter(std::sync::Arc::new(governor::RateLimiter::keyed(quota)))
+    }
+}
+
+/// Why a sign-in was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("too many sign-in attempts for this user; wait 12 seconds and try again")]
+    TooManyAttempts,
+    #[error("the user name or the password is wrong")]
+    Refused,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The user whose name and password these are, if they may sign in: the
+/// attempt counts against the name's limit, and an unknown name takes as
+/// long as a wrong password.
+pub async fn check_credentials(
+    store: &Store,
+    limiter: &SignInLimiter,
+    name: &str,
+    password: &str,
+) -> Result<User, SignInError> {
+    if limiter.0.check_key(&name.to_lowercase()).is_err() {
+        tracing::warn!(user.name = name, "sign-in refused: too many attempts");
+        return Err(SignInError::TooManyAttempts);
+    }
+    let Some(stored) = store.find_user(name).await? else {
+        let _ = verify_password(password, &DUMMY_HASH);
+        tracing::debug!(user.name = name, "sign-in refused: no such user");
+        return Err(SignInError::Refused);
+    };
+    if !verify_password(password, &stored.password_hash) || stored.user.disabled {
+        tracing::debug!(user.name = name, "sign-in refused");
+        return Err(SignInError::Refused);
+    }
+    Ok(stored.user)
+}
+
+/// A hash of a random password, to spend the same time on an unknown user
+/// as on a known one.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&random_secret(24)).unwrap_or_default());

@@ -20,11 +20,11 @@ use axum::middleware::{Next, from_fn};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use worker::access::{Access, Caller, Denied};
-use worker::accounts::hash_key;
+use worker::accounts::{SignInError, SignInLimiter, check_credentials, hash_key, issue_api_key};
 use worker::queue::EngineError;
 use worker::{Engine, StoreError};
 
@@ -37,6 +37,7 @@ pub struct ApiState {
     pub engine: Engine,
     /// The SHA-256 of the server's key, when `API_KEY` is set.
     pub server_key_hash: Option<Arc<str>>,
+    pub limiter: SignInLimiter,
 }
 
 impl ApiState {
@@ -46,6 +47,7 @@ impl ApiState {
             server_key_hash: server_key
                 .filter(|k| !k.is_empty())
                 .map(|k| hash_key(k).into()),
+            limiter: SignInLimiter::default(),
         }
     }
 }
@@ -55,6 +57,7 @@ pub fn router<S>(state: ApiState) -> Router<S> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/openapi.json", get(openapi))
+        .route("/login", post(login))
         .route("/functions", get(functions::list))
         .route("/functions/{id}/{version}", get(functions::get))
         .route("/schedules", get(schedules::list).post(schedules::apply))
@@ -113,6 +116,7 @@ async fn healthz(State(state): State<ApiState>) -> Response {
     servers((url = "/api/v1")),
     paths(
         healthz,
+        login,
         functions::list,
         functions::get,
         schedules::list,
@@ -130,6 +134,68 @@ async fn healthz(State(state): State<ApiState>) -> Response {
     modifiers(&KeySchemes)
 )]
 pub struct ApiDoc;
+
+/// A user's name and password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    name: String,
+    password: String,
+}
+
+/// A token for the user who signed in: a key that ends on its own.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Token {
+    /// Send it as `Authorization: Bearer <token>`.
+    token: String,
+    expires_at: String,
+    name: String,
+    admin: bool,
+}
+
+/// How long a login token works.
+const TOKEN_HOURS: i64 = 12;
+
+/// Signs a user in for API calls: answers a token valid for 12 hours.
+/// Attempts count against the same limit as the dashboard's sign-in.
+#[utoipa::path(post, path = "/login", tag = "accounts", request_body = Credentials,
+    responses((status = 200, body = Token),
+        (status = 401, description = "The name or the password is wrong", body = ErrorBody),
+        (status = 429, description = "Too many attempts for this name", body = ErrorBody)))]
+async fn login(
+    State(state): State<ApiState>,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<Json<Token>, ApiError> {
+    let store = state.engine.store();
+    let name = credentials.name.trim();
+    let user = check_credentials(store, &state.limiter, name, &credentials.password)
+        .await
+        .map_err(|error| match error {
+            SignInError::Store(store) => store.into(),
+            many @ SignInError::TooManyAttempts => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                many.to_string(),
+            ),
+            refused @ SignInError::Refused => ApiError::unauthorized(refused.to_string()),
+        })?;
+    let now = state.engine.now();
+    let expires_at = now + chrono::Duration::hours(TOKEN_HOURS);
+    let issued = issue_api_key(store, user.id, "login token", Some(expires_at), now)
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %error, "could not issue a login token");
+            ApiError::internal()
+        })?;
+    tracing::info!(user.name = %user.name, "signed in through the API");
+    Ok(Json(Token {
+        token: issued.key,
+        expires_at: worker::timing::rfc3339(expires_at),
+        name: user.name,
+        admin: user.admin,
+    }))
+}
 
 /// The three ways to present a key, all in `Authorization`.
 struct KeySchemes;

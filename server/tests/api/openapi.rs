@@ -28,7 +28,7 @@ async fn every_documented_operation_answers_as_documented() {
         .collect();
     // Deleting goes last, so it takes nothing from the other operations.
     operations.sort_by_key(|(method, path)| (method == "delete", path.clone(), method.clone()));
-    assert_eq!(operations.len(), 14, "{operations:?}");
+    assert_eq!(operations.len(), 15, "{operations:?}");
 
     for (method, path) in operations {
         let concrete = path
@@ -37,10 +37,14 @@ async fn every_documented_operation_answers_as_documented() {
             .replace("{id}", "log-job")
             .replace("{version}", "1")
             .replace("{stream}", "stdout");
-        let body = (method == "post" && path == "/schedules").then(|| {
-            json!({ "functionId": "log-job", "data": { "message": "x" },
-                    "options": { "cronExpression": "every day at 2 am" } })
-        });
+        let body = match (method.as_str(), path.as_str()) {
+            ("post", "/schedules") => Some(json!({ "functionId": "log-job",
+                "data": { "message": "x" }, "options": { "cronExpression": "every day at 2 am" } })),
+            ("post", "/login") => {
+                Some(json!({ "name": "ann", "password": crate::access::PASSWORD }))
+            }
+            _ => None,
+        };
         let (status, answer) = app
             .api(&method.to_uppercase(), &concrete, SERVER, body)
             .await;

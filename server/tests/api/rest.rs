@@ -629,3 +629,32 @@ async fn a_run_is_deleted_once_it_has_ended() {
     assert_eq!(deleted, (StatusCode::NO_CONTENT, Value::Null));
     assert_eq!(gone.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn login_answers_a_token_that_carries_the_users_rights() {
+    let (app, _) = set_up().await;
+    let login = |password: &str| json!({ "name": "ann", "password": password });
+
+    let wrong = app
+        .api("POST", "/login", "", Some(login("not-it-at-all")))
+        .await;
+    let (status, token) = app
+        .api("POST", "/login", "", Some(login(crate::access::PASSWORD)))
+        .await;
+    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    let (_, schedules) = app.api("GET", "/schedules", &bearer, None).await;
+
+    assert_eq!(
+        wrong,
+        (
+            StatusCode::UNAUTHORIZED,
+            json!({ "error": { "code": "unauthorized", "message": "the user name or the password is wrong" } })
+        )
+    );
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        (token["name"].clone(), token["admin"].clone()),
+        (json!("ann"), json!(false))
+    );
+    assert_eq!(titles(&schedules), ["Open"]);
+}
