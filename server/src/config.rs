@@ -8,8 +8,9 @@ use chrono_tz::Tz;
 use clap::Args;
 use worker::store::SqliteLocation;
 
-/// Settings of `enschedule serve` (and `migrate`).
-#[derive(Debug, Clone, Args)]
+/// Settings of `enschedule serve` (and `migrate`). Its `Debug` leaves the
+/// secrets out.
+#[derive(Clone, Args)]
 pub struct ServeConfig {
     /// Port to listen on.
     #[arg(long, env = "PORT", default_value_t = 3000)]
@@ -57,6 +58,25 @@ pub struct ServeConfig {
     /// Whether to run the inline worker (turn off to serve the dashboard only).
     #[arg(long, env = "ENSCHEDULE_INLINE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub inline_worker: bool,
+}
+
+impl std::fmt::Debug for ServeConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "[redacted]");
+        f.debug_struct("ServeConfig")
+            .field("port", &self.port)
+            .field("host", &self.host)
+            .field("data_dir", &self.data_dir)
+            .field("sqlite", &self.sqlite)
+            .field("import_functions", &self.import_functions)
+            .field("default_timezone", &self.default_timezone)
+            .field("site_root", &self.site_root)
+            .field("admin_account", &redacted(&self.admin_account))
+            .field("api_key", &redacted(&self.api_key))
+            .field("secure_cookies", &self.secure_cookies)
+            .field("inline_worker", &self.inline_worker)
+            .finish()
+    }
 }
 
 impl ServeConfig {

@@ -105,3 +105,18 @@ async fn text_in_a_textarea_cannot_end_it_and_inject_markup() {
         "{body}"
     );
 }
+
+#[test]
+fn the_configuration_never_prints_its_secrets() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let config = config(data_dir.path());
+
+    let printed = format!("{config:?}");
+
+    assert!(!printed.contains("test-password"), "{printed}");
+    assert!(!printed.contains(crate::helpers::SERVER_KEY), "{printed}");
+    assert!(
+        printed.contains(r#"api_key: Some("[redacted]")"#),
+        "{printed}"
+    );
+}
