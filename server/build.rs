@@ -6,11 +6,11 @@
 const BUNDLED: &[&str] = &["log-job"];
 
 fn main() {
+    // Read when the script runs, not when it is compiled: the compiled script
+    // is shared by every clone that uses the same target directory.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
     for module in BUNDLED {
-        let path = format!(
-            "{}/../handlers/dist/{module}.wasm",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = format!("{manifest_dir}/../handlers/dist/{module}.wasm");
         println!("cargo::rerun-if-changed={path}");
         if !std::path::Path::new(&path).exists() {
             panic!("{path} is missing: run scripts/build-handlers.sh (or `make handlers`) first");
