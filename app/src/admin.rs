@@ -322,7 +322,7 @@ pub async fn set_access(kind: String, target: String, rules: String) -> Result<(
 #[cfg(feature = "ssr")]
 mod ssr {
     use worker::Engine;
-    use worker::access::{Caller, Kind, Right, StatedRules};
+    use worker::access::{Caller, Kind, Right, StatedRules, sections_of};
     use worker::accounts::User;
 
     use super::{AccessTarget, AccessView, EffectiveRights};
@@ -495,34 +495,19 @@ mod ssr {
     /// Every section a target of `kind` may state, each right granted to
     /// nobody: a starting point to fill in.
     fn template(kind: Kind) -> String {
-        let empty = r#"{ "users": [], "groups": [] }"#;
-        let section = |kind: Kind| {
-            let rights: Vec<String> = Right::ALL
-                .iter()
-                .filter(|r| r.kind() == kind)
-                .map(|r| format!("    \"{}\": {empty}", r.name()))
-                .collect();
-            format!("{{\n{}\n  }}", rights.join(",\n"))
-        };
-        let sections: Vec<(&str, Kind)> = match kind {
-            Kind::Worker => vec![
-                ("access", Kind::Worker),
-                ("defaultFunctionAccess", Kind::Function),
-                ("defaultScheduleAccess", Kind::Schedule),
-                ("defaultRunAccess", Kind::Run),
-            ],
-            Kind::Function => vec![
-                ("access", Kind::Function),
-                ("defaultScheduleAccess", Kind::Schedule),
-                ("defaultRunAccess", Kind::Run),
-            ],
-            _ => vec![("access", Kind::Schedule), ("runAccess", Kind::Run)],
-        };
-        let body: Vec<String> = sections
-            .into_iter()
-            .map(|(name, kind)| format!("  \"{name}\": {}", section(kind)))
+        let nobody = serde_json::json!({ "users": [], "groups": [] });
+        let sections: serde_json::Map<String, serde_json::Value> = sections_of(kind)
+            .iter()
+            .map(|&(name, about)| {
+                let rights = Right::ALL
+                    .iter()
+                    .filter(|r| r.kind() == about)
+                    .map(|r| (r.name().to_string(), nobody.clone()))
+                    .collect();
+                (name.to_string(), serde_json::Value::Object(rights))
+            })
             .collect();
-        format!("{{\n{}\n}}", body.join(",\n"))
+        serde_json::to_string_pretty(&sections).unwrap_or_default()
     }
 
     fn pretty(json: &str) -> String {

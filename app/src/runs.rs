@@ -55,14 +55,7 @@ pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppErr
             })?),
         };
     let schedules = engine.store().list_schedules().await?;
-    // Only runs of schedules whose runs the caller may see; admins see all.
-    let schedule_ids = (!access.rights.caller.is_admin()).then(|| {
-        schedules
-            .iter()
-            .filter(|s| access.rights.may_view_runs_of(s))
-            .map(|s| s.id)
-            .collect()
-    });
+    let schedule_ids = access.rights.run_schedule_filter(&schedules);
     let filter = worker::store::RunFilter {
         status,
         schedule_ids,

@@ -283,6 +283,26 @@ impl RuleBook {
     }
 }
 
+/// The sections of rules a target of `kind` may state, in the JSON shape,
+/// each with the kind of thing its rights are about. Runs state none.
+pub fn sections_of(kind: Kind) -> &'static [(&'static str, Kind)] {
+    match kind {
+        Kind::Worker => &[
+            ("access", Kind::Worker),
+            ("defaultFunctionAccess", Kind::Function),
+            ("defaultScheduleAccess", Kind::Schedule),
+            ("defaultRunAccess", Kind::Run),
+        ],
+        Kind::Function => &[
+            ("access", Kind::Function),
+            ("defaultScheduleAccess", Kind::Schedule),
+            ("defaultRunAccess", Kind::Run),
+        ],
+        Kind::Schedule => &[("access", Kind::Schedule), ("runAccess", Kind::Run)],
+        Kind::Run => &[],
+    }
+}
+
 /// The rules one target states, read from JSON and checked: each section
 /// names only rights of its kind (`schedule.access` knows `view`, `edit` and
 /// `delete`, not `viewLogs`).
@@ -331,35 +351,27 @@ impl StatedRules {
 
     /// Each section with the kind of thing its rights are about.
     pub fn sections(&self) -> Vec<(&'static str, Kind, &Rules)> {
-        match self {
-            StatedRules::Worker(w) => vec![
-                ("access", Kind::Worker, &w.access),
-                (
-                    "defaultFunctionAccess",
-                    Kind::Function,
+        let (kind, rule_sets) = match self {
+            StatedRules::Worker(w) => (
+                Kind::Worker,
+                vec![
+                    &w.access,
                     &w.default_function_access,
-                ),
-                (
-                    "defaultScheduleAccess",
-                    Kind::Schedule,
                     &w.default_schedule_access,
-                ),
-                ("defaultRunAccess", Kind::Run, &w.default_run_access),
-            ],
-            StatedRules::Function(f) => vec![
-                ("access", Kind::Function, &f.access),
-                (
-                    "defaultScheduleAccess",
-                    Kind::Schedule,
-                    &f.default_schedule_access,
-                ),
-                ("defaultRunAccess", Kind::Run, &f.default_run_access),
-            ],
-            StatedRules::Schedule(s) => vec![
-                ("access", Kind::Schedule, &s.access),
-                ("runAccess", Kind::Run, &s.run_access),
-            ],
-        }
+                    &w.default_run_access,
+                ],
+            ),
+            StatedRules::Function(f) => (
+                Kind::Function,
+                vec![&f.access, &f.default_schedule_access, &f.default_run_access],
+            ),
+            StatedRules::Schedule(s) => (Kind::Schedule, vec![&s.access, &s.run_access]),
+        };
+        sections_of(kind)
+            .iter()
+            .zip(rule_sets)
+            .map(|(&(name, about), rules)| (name, about, rules))
+            .collect()
     }
 
     /// Every user and every group the rules name.
@@ -426,6 +438,16 @@ impl Access {
     pub fn may_view_runs_of(&self, schedule: &Schedule) -> bool {
         let chain = self.schedule_chain(schedule);
         self.caller.may(Right::ScheduleView, &chain) && self.caller.may(Right::RunView, &chain)
+    }
+
+    /// The schedules whose runs the caller may see, to narrow a run list;
+    /// `None` for an admin, who sees every run.
+    pub fn run_schedule_filter(&self, schedules: &[Schedule]) -> Option<Vec<i64>> {
+        if self.caller.is_admin() {
+            return None;
+        }
+        let visible = schedules.iter().filter(|s| self.may_view_runs_of(s));
+        Some(visible.map(|s| s.id).collect())
     }
 
     /// Checks `right` on a function.

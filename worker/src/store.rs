@@ -322,83 +322,41 @@ impl Store {
     /// Stores a schedule whose timing the caller has checked, with its first
     /// fire time.
     pub async fn insert_schedule(&self, schedule: &Schedule) -> Result<i64> {
-        let (kind, expression, phrase, run_at) = timing_columns(&schedule.timing);
-        let id = sqlx::query_scalar(
+        let query = sqlx::query(
             "INSERT INTO schedules (function_id, function_version, title, description, data, \
              timing_kind, cron_expression, phrase, run_at, timezone, timeout_ms, catch_up, \
              overlap, max_retries, backoff, backoff_base_ms, backoff_cap_ms, failure_trigger, \
              event_id, status, next_run_at, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
              $17, $18, $19, $20, $21, $22, $23) RETURNING id",
-        )
-        .bind(&schedule.function_id)
-        .bind(schedule.function_version)
-        .bind(&schedule.title)
-        .bind(&schedule.description)
-        .bind(schedule.data.to_string())
-        .bind(kind)
-        .bind(expression)
-        .bind(phrase)
-        .bind(run_at)
-        .bind(&schedule.timezone)
-        .bind(schedule.timeout_ms)
-        .bind(schedule.catch_up.as_str())
-        .bind(schedule.overlap.as_str())
-        .bind(schedule.retry.max_retries)
-        .bind(schedule.retry.backoff.as_str())
-        .bind(schedule.retry.base_ms)
-        .bind(schedule.retry.cap_ms)
-        .bind(schedule.failure_trigger)
-        .bind(&schedule.event_id)
-        .bind(schedule.status.as_str())
-        .bind(schedule.next_run_at.map(ms))
-        .bind(ms(schedule.created_at))
-        .bind(ms(schedule.updated_at))
-        .fetch_one(&self.pool)
-        .await
-        .map_err(|e| unique_violation(e, "a schedule with this eventId exists"))?;
-        Ok(id)
+        );
+        let row = bind_definition(query, schedule)
+            .bind(ms(schedule.created_at))
+            .bind(ms(schedule.updated_at))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| unique_violation(e, "a schedule with this eventId exists"))?;
+        Ok(row.try_get("id")?)
     }
 
     /// Replaces a stored schedule's definition, state and next fire time,
     /// and records why.
     pub async fn update_schedule(&self, schedule: &Schedule, event: &NewEvent) -> Result<()> {
-        let (kind, expression, phrase, run_at) = timing_columns(&schedule.timing);
         let mut tx = self.pool.begin().await?;
-        let updated = sqlx::query(
+        let query = sqlx::query(
             "UPDATE schedules SET function_id = $1, function_version = $2, title = $3, \
              description = $4, data = $5, timing_kind = $6, cron_expression = $7, phrase = $8, \
              run_at = $9, timezone = $10, timeout_ms = $11, catch_up = $12, overlap = $13, \
              max_retries = $14, backoff = $15, backoff_base_ms = $16, backoff_cap_ms = $17, \
              failure_trigger = $18, event_id = $19, status = $20, next_run_at = $21, \
              updated_at = $22 WHERE id = $23",
-        )
-        .bind(&schedule.function_id)
-        .bind(schedule.function_version)
-        .bind(&schedule.title)
-        .bind(&schedule.description)
-        .bind(schedule.data.to_string())
-        .bind(kind)
-        .bind(expression)
-        .bind(phrase)
-        .bind(run_at)
-        .bind(&schedule.timezone)
-        .bind(schedule.timeout_ms)
-        .bind(schedule.catch_up.as_str())
-        .bind(schedule.overlap.as_str())
-        .bind(schedule.retry.max_retries)
-        .bind(schedule.retry.backoff.as_str())
-        .bind(schedule.retry.base_ms)
-        .bind(schedule.retry.cap_ms)
-        .bind(schedule.failure_trigger)
-        .bind(&schedule.event_id)
-        .bind(schedule.status.as_str())
-        .bind(schedule.next_run_at.map(ms))
-        .bind(ms(schedule.updated_at))
-        .bind(schedule.id)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_violation(e, "a schedule with this eventId exists"))?;
+        );
+        let updated = bind_definition(query, schedule)
+            .bind(ms(schedule.updated_at))
+            .bind(schedule.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_violation(e, "a schedule with this eventId exists"))?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("schedule {}", schedule.id)));
         }
@@ -887,6 +845,37 @@ fn json(row: &SqliteRow, column: &str) -> Result<Value> {
 }
 
 type TimingColumns<'a> = (&'static str, Option<&'a str>, Option<&'a str>, Option<i64>);
+
+/// Binds what inserting and updating a schedule share, `$1` to `$21`: its
+/// definition, its state and its next fire time.
+fn bind_definition<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    schedule: &'q Schedule,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    let (kind, expression, phrase, run_at) = timing_columns(&schedule.timing);
+    query
+        .bind(&schedule.function_id)
+        .bind(schedule.function_version)
+        .bind(&schedule.title)
+        .bind(&schedule.description)
+        .bind(schedule.data.to_string())
+        .bind(kind)
+        .bind(expression)
+        .bind(phrase)
+        .bind(run_at)
+        .bind(&schedule.timezone)
+        .bind(schedule.timeout_ms)
+        .bind(schedule.catch_up.as_str())
+        .bind(schedule.overlap.as_str())
+        .bind(schedule.retry.max_retries)
+        .bind(schedule.retry.backoff.as_str())
+        .bind(schedule.retry.base_ms)
+        .bind(schedule.retry.cap_ms)
+        .bind(schedule.failure_trigger)
+        .bind(&schedule.event_id)
+        .bind(schedule.status.as_str())
+        .bind(schedule.next_run_at.map(ms))
+}
 
 fn timing_columns(timing: &Timing) -> TimingColumns<'_> {
     match timing {

@@ -86,18 +86,7 @@ pub async fn list(
         })?),
     };
     let store = state.engine.store();
-    let schedule_ids = match access.caller.is_admin() {
-        true => None,
-        false => Some(
-            store
-                .list_schedules()
-                .await?
-                .iter()
-                .filter(|s| access.may_view_runs_of(s))
-                .map(|s| s.id)
-                .collect(),
-        ),
-    };
+    let schedule_ids = access.run_schedule_filter(&store.list_schedules().await?);
     let filter = RunFilter {
         schedule_id: query.schedule_id,
         schedule_ids,

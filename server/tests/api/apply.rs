@@ -53,6 +53,11 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     path.to_str().unwrap().to_string()
 }
 
+async fn by_event_id(engine: &Engine, event_id: &str) -> worker::model::Schedule {
+    let found = engine.store().find_schedule_by_event_id(event_id).await;
+    found.unwrap().expect("the schedule exists")
+}
+
 async fn titles(engine: &Engine) -> Vec<String> {
     let schedules = engine.store().list_schedules().await.unwrap();
     let mut titles: Vec<String> = schedules.into_iter().map(|s| s.title).collect();
@@ -113,13 +118,7 @@ async fn applying_a_file_twice_creates_then_changes_nothing_then_updates() {
         third,
         ok("schedule ping updated\nschedule nightly unchanged\n")
     );
-    let ping = served
-        .engine
-        .store()
-        .find_schedule_by_event_id("ping")
-        .await
-        .unwrap()
-        .unwrap();
+    let ping = by_event_id(&served.engine, "ping").await;
     assert_eq!(ping.function_id, "log-job");
     assert_eq!(ping.description, "say ping twice");
     assert_eq!(
@@ -237,14 +236,7 @@ async fn schedules_are_paused_run_and_deleted_by_their_event_id() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "schedules.yaml", TWO_FORMS);
     enschedule(&served, &["apply", "-f", &file]).await;
-    let id = served
-        .engine
-        .store()
-        .find_schedule_by_event_id("ping")
-        .await
-        .unwrap()
-        .unwrap()
-        .id;
+    let id = by_event_id(&served.engine, "ping").await.id;
 
     let paused = enschedule(&served, &["pause", "ping"]).await;
     let resumed = enschedule(&served, &["resume", &id.to_string()]).await;
