@@ -9,7 +9,7 @@ cargo build --release --target wasm32-wasip1 \
   --manifest-path "$root/handlers/Cargo.toml" --target-dir "$target_dir"
 
 mkdir -p "$root/handlers/dist"
-for module in log-job probe; do
+for module in log-job probe hostile; do
   # Copy only on change, so the server's include_bytes! does not rebuild for nothing.
   cmp -s "$target_dir/wasm32-wasip1/release/$module.wasm" "$root/handlers/dist/$module.wasm" ||
     cp "$target_dir/wasm32-wasip1/release/$module.wasm" "$root/handlers/dist/$module.wasm"

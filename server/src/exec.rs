@@ -9,7 +9,7 @@ use std::time::Duration;
 use clap::Args;
 use serde_json::Value;
 use worker::manifest;
-use worker::runtime::{Ending, Invocation, Limits, Runtime};
+use worker::runtime::{self, Cancel, Ending, Invocation, Limits, Runtime};
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
@@ -23,12 +23,49 @@ pub struct ExecArgs {
     /// Wall-clock limit in seconds.
     #[arg(long, default_value_t = 300.0)]
     pub timeout: f64,
+
+    /// Memory limit: bytes, or with a unit (`64MiB`, `1GiB`; K, M and G are
+    /// binary too).
+    #[arg(long, default_value = "256MiB", value_parser = parse_size)]
+    pub memory: usize,
+
+    /// The most output kept per stream, as for `--memory`: past it the first
+    /// and last halves are kept, with a marker of what was left out.
+    #[arg(long, default_value = "4MiB", value_parser = parse_size)]
+    pub output_cap: usize,
+}
+
+/// Parses a size: a whole number of bytes, or one with a binary unit.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: usize = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: expected a number such as 64MiB"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        other => return Err(format!("unknown unit `{other}`: use B, KiB, MiB or GiB")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .filter(|bytes| *bytes > 0)
+        .ok_or_else(|| format!("`{text}` must be more than zero and fit in memory"))
 }
 
 /// Exit status when the handler could not be run at all (bad module or data).
 const USAGE_ERROR: u8 = 2;
 /// Exit status when the handler was stopped at its timeout, as timeout(1) does.
 const TIMED_OUT: u8 = 124;
+/// Exit status when the handler was stopped at its memory limit.
+const MEMORY_LIMIT: u8 = 125;
+/// Exit status when the run was interrupted (Ctrl-C), as shells report SIGINT.
+const INTERRUPTED: u8 = 130;
 
 pub async fn run(args: ExecArgs) -> ExitCode {
     match execute(&args).await {
@@ -64,36 +101,59 @@ async fn execute(args: &ExecArgs) -> Result<ExitCode, String> {
         ));
     }
 
+    if args.memory > runtime::MAX_MEMORY_BYTES {
+        return Err(format!(
+            "--memory can be at most {}",
+            runtime::bytes_text(runtime::MAX_MEMORY_BYTES)
+        ));
+    }
+
     let runtime = Runtime::new(None, 1).map_err(|e| e.to_string())?;
     let module = runtime.prepare("exec", &bytes).map_err(|e| e.to_string())?;
-    let limits = Limits {
-        timeout: Duration::from_secs_f64(args.timeout),
-        ..Limits::default()
-    };
     let invocation = Invocation {
         stdin: serde_json::to_vec(&data).unwrap_or_default(),
         env: Vec::new(),
-        limits,
+        limits: Limits {
+            timeout: Duration::from_secs_f64(args.timeout),
+            memory_bytes: args.memory,
+            output_cap: args.output_cap,
+        },
+        cancel: Cancel::new(),
     };
+    let cancel = invocation.cancel.clone();
+    let interrupt = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.trigger();
+        }
+    });
     let outcome = runtime.invoke(&module, invocation).await;
+    interrupt.abort();
 
     let _ = std::io::stdout().write_all(&outcome.stdout.bytes);
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().write_all(&outcome.stderr.bytes);
-    Ok(match outcome.ending {
-        Ending::Exited(code) => {
-            if code != 0 {
-                eprintln!("enschedule exec: the handler exited with code {code}");
-            }
-            ExitCode::from(u8::try_from(code).unwrap_or(1))
+    for (name, output) in [("stdout", &outcome.stdout), ("stderr", &outcome.stderr)] {
+        if output.omitted_bytes > 0 {
+            eprintln!(
+                "enschedule exec: {name} was {} bytes; {} in the middle were left out \
+                 (--output-cap)",
+                output.total_bytes, output.omitted_bytes
+            );
         }
-        Ending::Trapped(message) => {
-            eprintln!("enschedule exec: the handler trapped: {message}");
-            ExitCode::FAILURE
-        }
-        Ending::TimedOut(limit) => {
-            eprintln!("enschedule exec: the handler was stopped at its timeout of {limit:?}");
-            ExitCode::from(TIMED_OUT)
-        }
-    })
+    }
+    let status = match &outcome.ending {
+        Ending::Exited(0) => return Ok(ExitCode::SUCCESS),
+        Ending::Exited(code) => u8::try_from(*code).ok().filter(|c| *c != 0).unwrap_or(1),
+        Ending::Trapped(_) => 1,
+        Ending::TimedOut(_) => TIMED_OUT,
+        Ending::MemoryLimit(_) => MEMORY_LIMIT,
+        Ending::Cancelled => INTERRUPTED,
+    };
+    let how = match &outcome.ending {
+        Ending::Exited(code) => format!("exited with code {code}"),
+        Ending::Trapped(message) => format!("trapped: {message}"),
+        other => format!("was stopped: {}", other.error().unwrap_or_default()),
+    };
+    eprintln!("enschedule exec: the handler {how}");
+    Ok(ExitCode::from(status))
 }

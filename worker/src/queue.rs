@@ -12,8 +12,8 @@
 //! so tests can drive it step by step; [`Engine::run_until_stopped`] repeats
 //! it, sleeping until the next due time.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -28,9 +28,10 @@ use crate::model::{
     CatchUp, EventKind, Function, NewSchedule, Overlap, Run, RunStatus, Schedule, ScheduleStatus,
     Timing, Trigger,
 };
-use crate::runtime::{Ending, Invocation, Limits, Runtime, RuntimeError};
+use crate::runtime::{Cancel, Ending, Invocation, Limits, Runtime, RuntimeError};
 use crate::store::{
-    ActiveRuns, Finished, Firing, FollowUp, NewEvent, NewRun, Registered, Store, StoreError,
+    ActiveRuns, CancelRequest, Finished, Firing, FollowUp, NewEvent, NewRun, Registered, Store,
+    StoreError,
 };
 use crate::timing::{self, Cron, TimingError};
 
@@ -181,6 +182,8 @@ pub struct Engine {
     options: Arc<EngineOptions>,
     wake: Arc<Notify>,
     slots: Arc<Semaphore>,
+    /// The cancel switches of the runs this instance is executing.
+    executing: Arc<Mutex<HashMap<i64, Cancel>>>,
 }
 
 impl Engine {
@@ -198,6 +201,7 @@ impl Engine {
             options: Arc::new(options),
             wake: Arc::new(Notify::new()),
             slots,
+            executing: Arc::default(),
         }
     }
 
@@ -546,6 +550,45 @@ impl Engine {
         Ok(self.store.get_run(id).await?)
     }
 
+    /// Cancels a run: one that has not started ends at once; a running one
+    /// is stopped by the instance executing it, within a second when that
+    /// is this instance and within the poll interval for another. A run that
+    /// has ended is refused. Cancelling is not a failure: no retry follows.
+    pub async fn cancel_run(&self, run_id: i64) -> Result<Run, EngineError> {
+        let request = self.store.cancel_run(run_id, self.now()).await?;
+        tracing::info!(run.id = run_id, request = ?request, "run cancel requested");
+        if request == CancelRequest::Flagged
+            && let Some(cancel) = self.executing().get(&run_id)
+        {
+            cancel.trigger();
+        }
+        Ok(self.store.get_run(run_id).await?)
+    }
+
+    /// Stops the runs of this instance that were asked, through the
+    /// database, to be cancelled.
+    async fn honour_cancel_requests(&self) -> Result<(), EngineError> {
+        if self.executing().is_empty() {
+            return Ok(());
+        }
+        for run_id in self
+            .store
+            .cancel_requests(&self.options.instance_id)
+            .await?
+        {
+            if let Some(cancel) = self.executing().get(&run_id) {
+                cancel.trigger();
+            }
+        }
+        Ok(())
+    }
+
+    fn executing(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Cancel>> {
+        self.executing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// One pass, to the end: mark runs with expired leases lost, turn due
     /// fire times into runs, then claim due runs and execute them, again
     /// while finished runs release serial ones that are due.
@@ -573,6 +616,7 @@ impl Engine {
     /// start the due runs there are free slots for. The runs go on executing
     /// in the background; [`Started::finish`] awaits them.
     pub async fn start_due(&self) -> Result<Started, EngineError> {
+        self.honour_cancel_requests().await?;
         let lost = self.sweep().await?;
         let fired = self.fire_due_schedules().await?;
         let mut started = self.start_claimed().await?;
@@ -766,18 +810,20 @@ impl Engine {
         let id = run.id;
         let started_at = self.now();
         let renewal = self.spawn_lease_renewal(id);
-        let finished = match self.invoke(&run).await {
+        let cancel = Cancel::new();
+        self.executing().insert(id, cancel.clone());
+        let outcome = self.invoke(&run, cancel).await;
+        self.executing().remove(&id);
+        let finished = match outcome {
             Ok(outcome) => {
-                let (status, exit_code, error) = match &outcome.ending {
-                    Ending::Exited(0) => (RunStatus::Succeeded, Some(0), None),
-                    Ending::Exited(code) => (RunStatus::Failed, Some(*code), None),
-                    Ending::Trapped(message) => (RunStatus::Failed, None, Some(message.clone())),
-                    Ending::TimedOut(limit) => (
-                        RunStatus::TimedOut,
-                        None,
-                        Some(format!("timed out after {}", humanize(*limit))),
-                    ),
+                let (status, exit_code) = match outcome.ending {
+                    Ending::Exited(0) => (RunStatus::Succeeded, Some(0)),
+                    Ending::Exited(code) => (RunStatus::Failed, Some(code)),
+                    Ending::Trapped(_) | Ending::MemoryLimit(_) => (RunStatus::Failed, None),
+                    Ending::TimedOut(_) => (RunStatus::TimedOut, None),
+                    Ending::Cancelled => (RunStatus::Cancelled, None),
                 };
+                let error = outcome.ending.error();
                 Finished {
                     status,
                     started_at,
@@ -921,7 +967,11 @@ impl Engine {
         Ok(follow_up)
     }
 
-    async fn invoke(&self, run: &Run) -> Result<crate::runtime::Outcome, EngineError> {
+    async fn invoke(
+        &self,
+        run: &Run,
+        cancel: Cancel,
+    ) -> Result<crate::runtime::Outcome, EngineError> {
         let function = self
             .store
             .get_function(&run.function_id, run.function_version)
@@ -934,6 +984,7 @@ impl Engine {
                 timeout: Duration::from_millis(run.timeout_ms.max(1) as u64),
                 ..Limits::default()
             },
+            cancel,
         };
         Ok(self.runtime.invoke(&module, invocation).await)
     }
@@ -1262,15 +1313,6 @@ fn run_environment(run: &Run) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
-}
-
-fn humanize(duration: Duration) -> String {
-    let ms = duration.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{ms} ms")
-    }
 }
 
 /// Parses JSON text given for a schedule's data; the error names the field.

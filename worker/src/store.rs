@@ -57,6 +57,15 @@ pub enum Registered {
     Unchanged,
 }
 
+/// What a request to cancel a run did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CancelRequest {
+    /// The run had not started: it is cancelled now.
+    CancelledPending,
+    /// The run is running: its instance is asked to stop it.
+    Flagged,
+}
+
 /// A run to be created.
 #[derive(Debug, Clone)]
 pub struct NewRun {
@@ -593,6 +602,49 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(renewed.rows_affected() == 1)
+    }
+
+    /// Cancels a run that has not started, or asks the instance running it
+    /// to stop it; a run that has ended is refused.
+    pub async fn cancel_run(&self, id: i64, now: DateTime<Utc>) -> Result<CancelRequest> {
+        let cancelled = sqlx::query(
+            "UPDATE runs SET status = 'cancelled', finished_at = $1, \
+             error = 'cancelled before it started' WHERE id = $2 AND status = 'pending'",
+        )
+        .bind(ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if cancelled.rows_affected() == 1 {
+            return Ok(CancelRequest::CancelledPending);
+        }
+        let flagged = sqlx::query(
+            "UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $1) \
+             WHERE id = $2 AND status = 'running'",
+        )
+        .bind(ms(now))
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if flagged.rows_affected() == 1 {
+            return Ok(CancelRequest::Flagged);
+        }
+        let run = self.get_run(id).await?;
+        Err(StoreError::Conflict(format!(
+            "run {id} has already ended ({}): only a pending or running run can be cancelled",
+            run.status.as_str()
+        )))
+    }
+
+    /// The runs held by `instance_id` that someone asked to cancel.
+    pub async fn cancel_requests(&self, instance_id: &str) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM runs WHERE status = 'running' AND instance_id = $1 \
+             AND cancel_requested_at IS NOT NULL ORDER BY id",
+        )
+        .bind(instance_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Running runs whose lease ran out.

@@ -89,6 +89,83 @@ fn exec_reports_a_trap_and_fails() {
 }
 
 #[test]
+fn exec_stops_an_endless_loop_at_its_timeout() {
+    let hostile = module("hostile");
+    let result = exec(&[
+        hostile.to_str().unwrap(),
+        "--data",
+        r#"{"attack":"loop"}"#,
+        "--timeout",
+        "0.5",
+    ]);
+    assert_eq!(
+        result,
+        (
+            Some(124),
+            String::new(),
+            "enschedule exec: the handler was stopped: timed out after 500 ms\n".to_string()
+        )
+    );
+}
+
+#[test]
+fn exec_stops_a_memory_bomb_at_its_memory_limit() {
+    let hostile = module("hostile");
+    let result = exec(&[
+        hostile.to_str().unwrap(),
+        "--data",
+        r#"{"attack":"memory"}"#,
+        "--memory",
+        "32MiB",
+    ]);
+    assert_eq!(
+        result,
+        (
+            Some(125),
+            String::new(),
+            "memory allocation of 1048576 bytes failed\n\
+             note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n\
+             enschedule exec: the handler was stopped: memory limit of 32 MiB reached: \
+             the module asked for more and was refused\n"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn exec_caps_output_and_says_how_much_was_left_out() {
+    let probe = module("probe");
+    let result = exec(&[
+        probe.to_str().unwrap(),
+        "--data",
+        r#"{"stdout":"0123456789abcdefghij"}"#,
+        "--output-cap",
+        "8",
+    ]);
+    assert_eq!(
+        result,
+        (
+            Some(0),
+            "0123ghij".to_string(),
+            "enschedule exec: stdout was 20 bytes; 12 in the middle were left out (--output-cap)\n"
+                .to_string()
+        )
+    );
+}
+
+#[test]
+fn exec_refuses_a_size_it_cannot_read() {
+    let probe = module("probe");
+    let (code, stdout, stderr) = exec(&[probe.to_str().unwrap(), "--memory", "12 parsecs"]);
+    assert_eq!((code, stdout.as_str()), (Some(2), ""));
+    assert_eq!(
+        stderr.lines().next().unwrap(),
+        "error: invalid value '12 parsecs' for '--memory <MEMORY>': unknown unit `parsecs`: \
+         use B, KiB, MiB or GiB"
+    );
+}
+
+#[test]
 fn exec_refuses_data_that_breaks_the_schema() {
     let log_job = module("log-job");
     let result = exec(&[log_job.to_str().unwrap(), "--data", r#"{"message":1}"#]);

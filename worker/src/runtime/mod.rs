@@ -14,6 +14,7 @@ mod capture;
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -34,6 +35,9 @@ use crate::model::Output;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 pub const DEFAULT_MEMORY_BYTES: usize = 256 << 20;
 pub const DEFAULT_OUTPUT_CAP: usize = 4 << 20;
+
+/// The largest memory limit a run may have: a 32-bit guest's whole space.
+pub const MAX_MEMORY_BYTES: usize = 4 << 30;
 
 /// How often the epoch advances; the timeout is checked on each tick, so a
 /// runaway guest stops within this of its deadline.
@@ -65,6 +69,49 @@ pub struct Invocation {
     /// The guest's environment: only what the caller puts here.
     pub env: Vec<(String, String)>,
     pub limits: Limits,
+    /// Stops the run when triggered.
+    pub cancel: Cancel,
+}
+
+/// A switch that stops a run from outside: the guest is interrupted at its
+/// next epoch tick, or at once when it waits in a host call. Clones share
+/// one switch.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel {
+    inner: Arc<CancelState>,
+}
+
+#[derive(Debug, Default)]
+struct CancelState {
+    requested: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl Cancel {
+    pub fn new() -> Cancel {
+        Cancel::default()
+    }
+
+    /// Asks the run to stop. Harmless when it has ended or was never started.
+    pub fn trigger(&self) {
+        self.inner.requested.store(true, Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
+    }
+
+    pub fn is_triggered(&self) -> bool {
+        self.inner.requested.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once the switch is triggered.
+    async fn triggered(&self) {
+        loop {
+            let notified = self.inner.notify.notified();
+            if self.is_triggered() {
+                return;
+            }
+            notified.await;
+        }
+    }
 }
 
 /// How a run ended.
@@ -76,11 +123,31 @@ pub enum Ending {
     Trapped(String),
     /// The wall-clock limit was reached.
     TimedOut(Duration),
+    /// The guest asked for more memory than its limit (in bytes) and failed
+    /// for it.
+    MemoryLimit(usize),
+    /// The run was stopped by its [`Cancel`] switch.
+    Cancelled,
 }
 
 impl Ending {
     pub fn is_success(&self) -> bool {
         *self == Ending::Exited(0)
+    }
+
+    /// What went wrong, for the run's record: `None` for an exit, whose
+    /// code says it all; a trap's own message; else the ending in words.
+    pub fn error(&self) -> Option<String> {
+        match self {
+            Ending::Exited(_) => None,
+            Ending::Trapped(message) => Some(message.clone()),
+            Ending::TimedOut(limit) => Some(format!("timed out after {}", duration_text(*limit))),
+            Ending::MemoryLimit(bytes) => Some(format!(
+                "memory limit of {} reached: the module asked for more and was refused",
+                bytes_text(*bytes)
+            )),
+            Ending::Cancelled => Some("cancelled while running".to_string()),
+        }
     }
 }
 
@@ -108,20 +175,68 @@ pub enum RuntimeError {
 /// The per-run state wasmtime hands to host calls.
 struct RunState {
     wasi: WasiP1Ctx,
-    limits: StoreLimits,
+    limits: MemoryGuard,
 }
 
-/// The error the epoch callback raises when a run's time is up.
-#[derive(Debug)]
-struct DeadlineReached;
+/// The store's limits, remembering whether a request for memory was refused:
+/// a guest whose allocation fails usually aborts with a trap, and the run's
+/// record should say that the memory limit was the cause.
+struct MemoryGuard {
+    limits: StoreLimits,
+    refused: bool,
+}
 
-impl std::fmt::Display for DeadlineReached {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the run reached its timeout")
+impl ResourceLimiter for MemoryGuard {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        self.refused |= !allowed;
+        Ok(allowed)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        self.limits.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.limits.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.limits.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.limits.memories()
     }
 }
 
-impl std::error::Error for DeadlineReached {}
+/// Why the epoch callback interrupted a guest.
+#[derive(Debug)]
+enum Interrupted {
+    Deadline,
+    Cancelled,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Interrupted::Deadline => "the run reached its timeout",
+            Interrupted::Cancelled => "the run was cancelled",
+        })
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 /// The shared sandbox. Cheap to clone.
 #[derive(Clone)]
@@ -149,10 +264,12 @@ impl Runtime {
         // microseconds; it is sized for the instance's concurrency.
         let mut pool = PoolingAllocationConfig::default();
         let slots = max_concurrent_runs.max(1) * 2;
+        // Slots reserve address space, not memory; each run's own limit is
+        // enforced by its store's limiter, below this ceiling.
         pool.total_core_instances(slots)
             .total_memories(slots)
             .total_tables(slots)
-            .max_memory_size(1 << 30);
+            .max_memory_size(MAX_MEMORY_BYTES);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 
         if let Some(dir) = cache_dir {
@@ -233,10 +350,13 @@ impl Runtime {
             .build_p1();
         let state = RunState {
             wasi,
-            limits: StoreLimitsBuilder::new()
-                .memory_size(limits.memory_bytes)
-                .instances(1)
-                .build(),
+            limits: MemoryGuard {
+                limits: StoreLimitsBuilder::new()
+                    .memory_size(limits.memory_bytes)
+                    .instances(1)
+                    .build(),
+                refused: false,
+            },
         };
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|state| &mut state.limits as &mut dyn ResourceLimiter);
@@ -245,10 +365,14 @@ impl Runtime {
         // guest yields, so a busy guest never holds a tokio worker for long.
         let started = Instant::now();
         let deadline = started + limits.timeout;
+        let cancel = invocation.cancel;
+        let switch = cancel.clone();
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
-            if Instant::now() >= deadline {
-                Err(wasmtime::Error::new(DeadlineReached))
+            if switch.is_triggered() {
+                Err(wasmtime::Error::new(Interrupted::Cancelled))
+            } else if Instant::now() >= deadline {
+                Err(wasmtime::Error::new(Interrupted::Deadline))
             } else {
                 Ok(UpdateDeadline::Yield(1))
             }
@@ -261,14 +385,29 @@ impl Runtime {
             start.call_async(&mut store, ()).await
         };
         // A guest blocked in a host call does not see epoch ticks; the outer
-        // timeout (a little later than the epoch one) covers that case.
-        let result = tokio::time::timeout(limits.timeout + EPOCH_TICK * 50, execution).await;
+        // timeout (a little later than the epoch one) and the cancel switch
+        // cover that case.
+        let result = tokio::select! {
+            result = tokio::time::timeout(limits.timeout + EPOCH_TICK * 50, execution) => result,
+            () = cancel.triggered() => Ok(Err(wasmtime::Error::new(Interrupted::Cancelled))),
+        };
         let finished_at = Utc::now();
 
         let ending = match result {
             Err(_elapsed) => Ending::TimedOut(limits.timeout),
             Ok(Ok(())) => Ending::Exited(0),
-            Ok(Err(error)) => classify(&error, limits.timeout),
+            Ok(Err(error)) => classify(&error, limits),
+        };
+        // Memory refused and a failure: the refusal is the likely cause. A
+        // guest that coped with it and succeeded has simply succeeded.
+        let ending = match ending {
+            Ending::Exited(code) if code != 0 && store.data().limits.refused => {
+                Ending::MemoryLimit(limits.memory_bytes)
+            }
+            Ending::Trapped(_) if store.data().limits.refused => {
+                Ending::MemoryLimit(limits.memory_bytes)
+            }
+            other => other,
         };
         drop(store);
 
@@ -282,18 +421,42 @@ impl Runtime {
     }
 }
 
+/// A duration as a person would write it: `300 s`, `1500 ms`.
+pub fn duration_text(duration: Duration) -> String {
+    let ms = duration.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+/// A size in the largest binary unit that states it exactly: `256 MiB`,
+/// `4 KiB`, `1000 bytes`.
+pub fn bytes_text(bytes: usize) -> String {
+    const UNITS: [&str; 4] = ["GiB", "MiB", "KiB", "bytes"];
+    for (shift, unit) in [30, 20, 10].into_iter().zip(UNITS) {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
 /// A compiled module, linked and ready to instantiate.
 #[derive(Clone)]
 pub struct InstancePreHandle(InstancePre<RunState>);
 
 /// Sorts a failed call into how the guest ended. Instantiation failures (a
 /// module whose initial memory exceeds the limit, say) end the run like a trap.
-fn classify(error: &wasmtime::Error, timeout: Duration) -> Ending {
+fn classify(error: &wasmtime::Error, limits: Limits) -> Ending {
     if let Some(exit) = error.downcast_ref::<I32Exit>() {
         return Ending::Exited(exit.0);
     }
-    if error.downcast_ref::<DeadlineReached>().is_some() {
-        return Ending::TimedOut(timeout);
+    match error.downcast_ref::<Interrupted>() {
+        Some(Interrupted::Deadline) => return Ending::TimedOut(limits.timeout),
+        Some(Interrupted::Cancelled) => return Ending::Cancelled,
+        None => {}
     }
     if let Some(trap) = error.downcast_ref::<Trap>() {
         return Ending::Trapped(trap.to_string());

@@ -9,4 +9,5 @@ mod helpers;
 mod policies;
 mod queue;
 mod runtime;
+mod sandbox;
 mod timing;

@@ -11,6 +11,7 @@ async fn run_probe(data: serde_json::Value, limits: Limits) -> worker::runtime::
         stdin: serde_json::to_vec(&data).unwrap(),
         env: vec![],
         limits,
+        ..Invocation::default()
     };
     runtime.invoke(&module, invocation).await
 }

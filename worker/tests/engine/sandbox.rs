@@ -1,0 +1,271 @@
+//! Hostile modules: each kind of misbehaviour ends with its exact status and
+//! message, while ordinary runs beside it finish normally. Cancelling a run,
+//! in the sandbox and through the engine.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use worker::model::{NewSchedule, RunStatus, Stream, Timing};
+use worker::runtime::{Cancel, Ending, Invocation, Limits, Outcome, Runtime};
+use worker::store::RunFilter;
+
+use crate::helpers::{engine_at, handler};
+
+const MIB: usize = 1 << 20;
+
+fn invocation(data: Value, limits: Limits) -> Invocation {
+    Invocation {
+        stdin: serde_json::to_vec(&data).unwrap(),
+        env: vec![
+            ("ENSCHEDULE_RUN_ID".into(), "7".into()),
+            ("ENSCHEDULE_ATTEMPT".into(), "1".into()),
+        ],
+        limits,
+        cancel: Cancel::new(),
+    }
+}
+
+/// Starts a module on its own task; its outcome comes back with how long it took.
+fn start(
+    runtime: &Runtime,
+    module: &str,
+    invocation: Invocation,
+) -> tokio::task::JoinHandle<(Outcome, Duration)> {
+    let runtime = runtime.clone();
+    let module = runtime.prepare(module, &handler(module)).unwrap();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let outcome = runtime.invoke(&module, invocation).await;
+        (outcome, started.elapsed())
+    })
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_modules_are_contained_while_other_runs_finish_normally() {
+    let runtime = Runtime::new(None, 16).unwrap();
+    let limits = Limits {
+        timeout: Duration::from_secs(1),
+        memory_bytes: 64 * MIB,
+        ..Limits::default()
+    };
+    let attack = |name: &str| {
+        start(
+            &runtime,
+            "hostile",
+            invocation(json!({ "attack": name }), limits),
+        )
+    };
+
+    let endless = attack("loop");
+    let memory = attack("memory");
+    let recursion = attack("recursion");
+    let flood = attack("flood");
+    let invalid = attack("invalid-utf8");
+    let file = attack("read-file");
+    let environment = attack("environment");
+    let socket = attack("socket");
+    let ordinary: Vec<_> = (0..6)
+        .map(|i| {
+            start(
+                &runtime,
+                "log-job",
+                invocation(
+                    json!({ "message": format!("ordinary {i}") }),
+                    Limits::default(),
+                ),
+            )
+        })
+        .collect();
+
+    for (i, run) in ordinary.into_iter().enumerate() {
+        let (outcome, _) = run.await.unwrap();
+        assert_eq!(outcome.ending, Ending::Exited(0));
+        assert_eq!(text(&outcome.stdout.bytes), format!("ordinary {i}\n"));
+    }
+
+    let (outcome, took) = endless.await.unwrap();
+    assert_eq!(outcome.ending, Ending::TimedOut(Duration::from_secs(1)));
+    assert_eq!(outcome.ending.error().unwrap(), "timed out after 1 s");
+    // Stopped within a second of its limit (generous: the machine is shared).
+    assert!(
+        took < Duration::from_secs(2),
+        "the endless loop ran for {took:?}"
+    );
+
+    let (outcome, _) = memory.await.unwrap();
+    assert_eq!(outcome.ending, Ending::MemoryLimit(64 * MIB));
+    assert_eq!(
+        outcome.ending.error().unwrap(),
+        "memory limit of 64 MiB reached: the module asked for more and was refused"
+    );
+    assert_eq!(
+        text(&outcome.stderr.bytes),
+        "memory allocation of 1048576 bytes failed\n\
+         note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n"
+    );
+
+    let (outcome, _) = recursion.await.unwrap();
+    assert_eq!(
+        outcome.ending,
+        Ending::Trapped("wasm trap: call stack exhausted".into())
+    );
+    assert_eq!(outcome.stdout.bytes, b"");
+
+    let (outcome, _) = flood.await.unwrap();
+    assert_eq!(outcome.ending, Ending::Exited(0));
+    let stdout = &outcome.stdout;
+    assert_eq!(stdout.total_bytes, 50_000_000);
+    assert_eq!(stdout.bytes.len(), 4 * MIB);
+    assert_eq!(stdout.omitted_bytes, 50_000_000 - 4 * MIB as u64);
+    assert_eq!(stdout.omitted_at, 2 * MIB as u64);
+    let line = format!("{}\n", "x".repeat(99));
+    assert!(stdout.bytes.starts_with(line.as_bytes()));
+    assert!(stdout.bytes.ends_with(line.as_bytes()));
+
+    let (outcome, _) = invalid.await.unwrap();
+    assert_eq!(outcome.ending, Ending::Exited(0));
+    assert_eq!(outcome.stdout.bytes, b"ok \xff\xfe end\n");
+    assert_eq!(outcome.stderr.bytes, b"\xc3\x28\n");
+    assert_eq!(text(&outcome.stdout.bytes), "ok \u{fffd}\u{fffd} end\n");
+
+    let (outcome, _) = file.await.unwrap();
+    assert_eq!(outcome.ending, Ending::Exited(1));
+    assert_eq!(
+        text(&outcome.stderr.bytes),
+        // No directory is pre-opened: to the guest, no file exists at all.
+        "read /etc/passwd: No such file or directory (os error 44)\n"
+    );
+
+    let (outcome, _) = environment.await.unwrap();
+    assert_eq!(outcome.ending, Ending::Exited(0));
+    assert_eq!(
+        text(&outcome.stdout.bytes),
+        "ENSCHEDULE_RUN_ID=7\nENSCHEDULE_ATTEMPT=1\n"
+    );
+
+    let (outcome, _) = socket.await.unwrap();
+    assert_eq!(outcome.ending, Ending::Exited(1));
+    assert_eq!(
+        text(&outcome.stderr.bytes),
+        "connect 127.0.0.1:80: operation not supported on this platform\n"
+    );
+}
+
+#[tokio::test]
+async fn a_module_whose_initial_memory_exceeds_the_limit_hits_the_memory_limit() {
+    let runtime = Runtime::new(None, 2).unwrap();
+    let limits = Limits {
+        memory_bytes: MIB,
+        ..Limits::default()
+    };
+    let (outcome, _) = start(
+        &runtime,
+        "log-job",
+        invocation(json!({ "message": "hi" }), limits),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.ending, Ending::MemoryLimit(MIB));
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_within_a_second_whether_busy_or_waiting() {
+    let runtime = Runtime::new(None, 4).unwrap();
+    let busy = invocation(json!({ "attack": "loop" }), Limits::default());
+    let waiting = invocation(
+        json!({ "stdout": "started\n", "sleepMs": 60_000 }),
+        Limits::default(),
+    );
+    let switches = [busy.cancel.clone(), waiting.cancel.clone()];
+    let busy = start(&runtime, "hostile", busy);
+    let waiting = start(&runtime, "probe", waiting);
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let cancelled_at = Instant::now();
+    for switch in &switches {
+        switch.trigger();
+    }
+    for run in [busy, waiting] {
+        let (outcome, _) = run.await.unwrap();
+        assert_eq!(outcome.ending, Ending::Cancelled);
+        assert!(
+            cancelled_at.elapsed() < Duration::from_secs(1),
+            "stopped {:?} after the cancel",
+            cancelled_at.elapsed()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_cancels_pending_and_running_runs_and_refuses_ended_ones() {
+    let t = engine_at("2026-01-01T00:00:00Z").await;
+    let sleeper = t
+        .engine
+        .create_schedule(NewSchedule {
+            timing: Timing::Manual,
+            ..NewSchedule::new(
+                "probe",
+                1,
+                json!({ "stdout": "partial\n", "sleepMs": 60_000 }),
+            )
+        })
+        .await
+        .unwrap();
+
+    // Pending: cancelled at once, never started.
+    let pending = t.engine.run_now(sleeper.id).await.unwrap();
+    let cancelled = t.engine.cancel_run(pending.id).await.unwrap();
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
+    assert_eq!(
+        cancelled.error.as_deref(),
+        Some("cancelled before it started")
+    );
+    assert_eq!(cancelled.started_at, None);
+
+    // Running: stopped, its partial output kept, and no retry follows.
+    t.clock.advance(chrono::Duration::seconds(1));
+    let running = t.engine.run_now(sleeper.id).await.unwrap();
+    let started = t.engine.start_due().await.unwrap();
+    assert_eq!(started.claimed, [running.id]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let requested = t.engine.cancel_run(running.id).await.unwrap();
+    assert_eq!(requested.status, RunStatus::Running);
+    let before = Instant::now();
+    assert_eq!(started.finish().await, [running.id]);
+    assert!(before.elapsed() < Duration::from_secs(1));
+
+    let run = t.engine.store().get_run(running.id).await.unwrap();
+    assert_eq!(run.status, RunStatus::Cancelled);
+    assert_eq!(run.error.as_deref(), Some("cancelled while running"));
+    let stdout = t
+        .engine
+        .store()
+        .run_output(run.id, Stream::Stdout)
+        .await
+        .unwrap();
+    assert_eq!(stdout.bytes, b"partial\n");
+
+    // Ended: refused, and nothing changes.
+    let error = t.engine.cancel_run(running.id).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "run {} has already ended (cancelled): only a pending or running run can be cancelled",
+            running.id
+        )
+    );
+    let runs = t
+        .engine
+        .store()
+        .list_runs(&RunFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(runs.len(), 2, "no retry was created");
+}
