@@ -33,11 +33,18 @@ release: setup
 
 check: setup handlers
 	cargo fmt --all --check
+	cargo fmt --manifest-path handlers/Cargo.toml --all --check
 	cargo clippy -p worker -p app -p server --all-targets -- -D warnings
 	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+	cargo clippy --manifest-path handlers/Cargo.toml --target-dir $(CARGO_TARGET_DIR)/handlers \
+	  --target wasm32-wasip1 --workspace --exclude send-http-request -- -D warnings
+	cargo clippy --manifest-path handlers/Cargo.toml --target-dir $(CARGO_TARGET_DIR)/handlers \
+	  --target wasm32-wasip2 -p send-http-request -- -D warnings
 
 unit: setup handlers
 	cargo test -p worker -p app -p server
+	cargo test --manifest-path handlers/Cargo.toml --target-dir $(CARGO_TARGET_DIR)/handlers \
+	  -p enschedule-sdk --features build
 
 e2e: site
 	scripts/setup.sh --test

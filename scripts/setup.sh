@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing Enschedule needs, skipping what is there:
-# the rustup targets, wasm-bindgen-cli (the version in Cargo.lock), and with
-# `--test` also Chromium (Debian package) and the end2end npm packages.
+# the rustup targets, wasm-bindgen-cli (the version in Cargo.lock), clang with
+# wasi-libc for the C handler (Debian packages), and with `--test` also
+# Chromium (Debian package) and the end2end npm packages.
 # Tools go to $ENSCHEDULE_TOOLS (default ~/.cache/enschedule/tools), outside
 # the clone, so every later run reuses them.
 set -euo pipefail
@@ -9,8 +10,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 tools=${ENSCHEDULE_TOOLS:-$HOME/.cache/enschedule/tools}
 mkdir -p "$tools/bin"
 
-rustup target add wasm32-unknown-unknown wasm32-wasip1 >/dev/null 2>&1 ||
-  rustup target add wasm32-unknown-unknown wasm32-wasip1
+rustup target add wasm32-unknown-unknown wasm32-wasip1 wasm32-wasip2 >/dev/null 2>&1 ||
+  rustup target add wasm32-unknown-unknown wasm32-wasip1 wasm32-wasip2
 
 # The CLI must match the wasm-bindgen crate exactly, or the bindings it writes
 # do not fit the compiled module.
@@ -22,6 +23,16 @@ if [ "$("$tools/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != 
   CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback \
     cargo install wasm-bindgen-cli --version "$wbg_version" --root "$tools" \
     --target-dir "${CARGO_TARGET_DIR:-$HOME/.cache/enschedule/target}/tools"
+fi
+
+# The C handler (handlers/checksum-c) needs clang, lld, wasi-libc and the
+# wasm32 compiler-rt builtins; compiling a tiny program checks all four.
+if ! printf '#include <stdio.h>\nint main(void) { return puts(""); }\n' |
+     clang --target=wasm32-wasi -x c - -o /dev/null >/dev/null 2>&1; then
+  echo "==> installing clang, lld and wasi-libc from the system packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq clang lld wasi-libc libclang-rt-dev-wasm32 >/dev/null
 fi
 
 if [ "${1:-}" = "--test" ]; then

@@ -1,16 +1,11 @@
 //! `log-job`: prints the message it is given, one line on stdout.
 
-use serde::Deserialize;
+mod data;
 
-enschedule_sdk::embed_manifest!(include_bytes!("../manifest.json"));
-
-#[derive(Deserialize)]
-struct Data {
-    message: String,
-}
+enschedule_sdk::embed_manifest!();
 
 fn main() {
-    enschedule_sdk::run(|data: Data| {
+    enschedule_sdk::run(|data: data::Data| {
         println!("{}", data.message);
         Ok::<(), String>(())
     })

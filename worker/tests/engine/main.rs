@@ -4,7 +4,9 @@
 
 mod access;
 mod accounts;
+mod checksum_c;
 mod functions;
+mod handlers;
 mod helpers;
 mod policies;
 mod queue;
