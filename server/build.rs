@@ -3,7 +3,7 @@
 //! are missing, instead of a bare "file not found" from `include_bytes!`.
 
 /// Keep in step with `src/bundled.rs`.
-const BUNDLED: &[&str] = &["log-job"];
+const BUNDLED: &[&str] = &["log-job", "send-http-request"];
 
 fn main() {
     // Read when the script runs, not when it is compiled: the compiled script

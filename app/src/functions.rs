@@ -31,6 +31,17 @@ pub struct FunctionDetail {
     pub module_size: i64,
     pub created_at: String,
     pub schedules: Vec<ScheduleSummary>,
+    /// Outgoing HTTP: `None` when the function makes no requests.
+    pub http: Option<HttpAccess>,
+}
+
+/// A function's outgoing HTTP: what its manifest asks for and what is granted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpAccess {
+    pub requested: Vec<String>,
+    pub granted: Vec<String>,
+    /// Whether the viewer may change the grants (admins).
+    pub may_grant: bool,
 }
 
 /// What an upload did.
@@ -64,6 +75,12 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
         .check_function(worker::access::Right::FunctionView, &id, version)?;
     let mut schedules = engine.store().schedules_of_function(&id, version).await?;
     schedules.retain(|s| access.rights.may_view_schedule(s));
+    let granted = engine.store().http_grants(&id).await?;
+    let http = (function.requested_hosts.is_some() || !granted.is_empty()).then(|| HttpAccess {
+        requested: function.requested_hosts.clone().unwrap_or_default(),
+        granted,
+        may_grant: access.rights.caller.is_admin(),
+    });
     Ok(FunctionDetail {
         summary: ssr::summary(&function),
         data_schema: ssr::pretty(&function.data_schema),
@@ -74,7 +91,25 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
             .iter()
             .map(crate::schedules::ssr::summary)
             .collect(),
+        http,
     })
+}
+
+/// Replaces the hosts a function may send HTTP requests to: one per line,
+/// `host` or `host:port`. Admins only.
+#[server]
+pub async fn set_http_grants(function_id: String, hosts: String) -> Result<Vec<String>, AppError> {
+    let engine = crate::error::engine()?;
+    let admin = crate::auth::ssr::require_admin().await?;
+    let hosts: Vec<String> = hosts
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(str::to_string)
+        .collect();
+    Ok(engine
+        .set_http_grants(&function_id, &hosts, &admin.name)
+        .await?)
 }
 
 /// Registers an uploaded module. The form sends the file as `module` and,
@@ -204,6 +239,7 @@ pub(crate) mod ssr {
             access: Default::default(),
             default_schedule_access: Default::default(),
             default_run_access: Default::default(),
+            capabilities: Default::default(),
         }))
     }
 }
@@ -244,16 +280,18 @@ pub fn FunctionsPage() -> impl IntoView {
 #[component]
 pub fn FunctionPage() -> impl IntoView {
     let params = use_params_map();
+    let grant = ServerAction::<SetHttpGrants>::new();
     let function = Resource::new(
         move || {
             params.with(|p| {
                 (
                     p.get("id").unwrap_or_default(),
                     p.get("version").unwrap_or_default(),
+                    grant.version().get(),
                 )
             })
         },
-        |(id, version)| async move {
+        |(id, version, _)| async move {
             let version = version.parse::<i64>().map_err(|_| {
                 AppError::NotFound(format!("function {id} version {version} not found"))
             })?;
@@ -285,11 +323,61 @@ pub fn FunctionPage() -> impl IntoView {
                             <div><h2>"Data schema"</h2><JsonBlock json=f.data_schema.clone() /></div>
                             <div><h2>"Example"</h2><JsonBlock json=f.summary.example.clone() /></div>
                         </div>
+                        {f.http.clone().map(|http| view! {
+                            <HttpGrants function_id=f.summary.id.clone() http action=grant />
+                        })}
                         <h2>"Schedules"</h2>
                         <ScheduleTable schedules=f.schedules />
                     }
                 })}
             </Suspense>
+        </section>
+    }
+}
+
+/// A function's outgoing HTTP: the hosts it asks for, those granted, and for
+/// admins a form to change the grants.
+#[component]
+fn HttpGrants(
+    function_id: String,
+    http: HttpAccess,
+    action: ServerAction<SetHttpGrants>,
+) -> impl IntoView {
+    let list = |hosts: &[String]| {
+        if hosts.is_empty() {
+            view! { <span class="muted">"none"</span> }.into_any()
+        } else {
+            hosts
+                .iter()
+                .map(|h| view! { <code class="host">{h.clone()}</code> " " })
+                .collect_view()
+                .into_any()
+        }
+    };
+    let text = http.granted.join("\n");
+    view! {
+        <section id="http-grants">
+            <h2>"Outgoing HTTP"</h2>
+            <p class="muted">
+                "Runs may send HTTP requests to the granted hosts only: "
+                <code>"host"</code>" allows ports 80 and 443, "<code>"host:port"</code>" that port."
+            </p>
+            <dl class="facts">
+                <dt>"Requested"</dt><dd id="http-requested">{list(&http.requested)}</dd>
+                <dt>"Granted"</dt><dd id="http-granted">{list(&http.granted)}</dd>
+            </dl>
+            {http.may_grant.then(|| view! {
+                <ActionForm action attr:class="form" attr:id="http-grants-form">
+                    <input type="hidden" name="function_id" value=function_id />
+                    <label>"Granted hosts, one per line"
+                        <textarea name="hosts" rows="3" class="mono">{crate::components::textarea_text(&text)}</textarea>
+                    </label>
+                    <button type="submit" disabled=move || action.pending().get()>"Save grants"</button>
+                </ActionForm>
+            })}
+            {move || action.value().get().and_then(Result::err).map(|error| view! {
+                <crate::components::ErrorNotice error />
+            })}
         </section>
     }
 }
@@ -326,7 +414,8 @@ pub fn UploadPage() -> impl IntoView {
         <section class="page narrow">
             <h1>"Upload a module"</h1>
             <p class="muted">
-                "A handler is a WASI command module (wasm32-wasip1). Its manifest is read from its "
+                "A handler is a WASI command: a preview-1 module (wasm32-wasip1) or a component "
+                "(wasm32-wasip2). Its manifest is read from its "
                 <code>"enschedule"</code>
                 " custom section; for a module without one, fill in the fields below."
             </p>

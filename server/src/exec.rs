@@ -33,6 +33,15 @@ pub struct ExecArgs {
     /// and last halves are kept, with a marker of what was left out.
     #[arg(long, default_value = "4MiB", value_parser = parse_size)]
     pub output_cap: usize,
+
+    /// A host the handler may send HTTP requests to (`host`, for ports 80
+    /// and 443, or `host:port`); repeat for more. Components only.
+    #[arg(long = "allow-host", value_name = "HOST", value_parser = parse_host)]
+    pub allow_hosts: Vec<String>,
+}
+
+fn parse_host(text: &str) -> Result<String, String> {
+    runtime::http::parse_grant(text)
 }
 
 /// Parses a size: a whole number of bytes, or one with a binary unit.
@@ -119,6 +128,7 @@ async fn execute(args: &ExecArgs) -> Result<ExitCode, String> {
             output_cap: args.output_cap,
         },
         cancel: Cancel::new(),
+        allowed_hosts: args.allow_hosts.clone(),
     };
     let cancel = invocation.cancel.clone();
     let interrupt = tokio::spawn(async move {

@@ -14,8 +14,9 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::SessionManagerLayer;
 use tower_sessions_sqlx_store::SqliteStore;
 use worker::manifest::Manifest;
+use worker::queue::EngineError;
 use worker::runtime::Runtime;
-use worker::store::Registered;
+use worker::store::{Registered, StoreError};
 use worker::{Engine, EngineOptions, Store, SystemClock};
 
 use crate::config::ServeConfig;
@@ -198,11 +199,23 @@ async fn open_engine(config: &ServeConfig) -> anyhow::Result<Engine> {
 /// Registers the bundled modules and those named by `IMPORT_FUNCTIONS`.
 async fn register_functions(engine: &Engine, config: &ServeConfig) -> anyhow::Result<()> {
     for (name, module) in crate::bundled::MODULES {
-        let (manifest, outcome) = engine
-            .register_module(module, None)
-            .await
-            .with_context(|| format!("Failed to register the bundled handler {name}"))?;
-        log_registration(&manifest, outcome, "bundled");
+        match engine.register_module(module, None).await {
+            Ok((manifest, outcome)) => log_registration(&manifest, outcome, "bundled"),
+            // A version is immutable: the database keeps the module it has.
+            // A bundled module that differs only in how it was built (another
+            // compiler, say) must not stop the server from starting.
+            Err(EngineError::Store(StoreError::Conflict(why))) => {
+                tracing::warn!(
+                    handler = name,
+                    "the bundled handler was not registered: {why}; \
+                    the registered module stays in use"
+                )
+            }
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("Failed to register the bundled handler {name}"));
+            }
+        }
     }
     for path in config.function_files()? {
         let module =

@@ -35,6 +35,39 @@ pub struct Manifest {
     pub default_schedule_access: Rules,
     #[serde(default, skip_serializing_if = "Rules::is_empty")]
     pub default_run_access: Rules,
+    /// What the function asks to be allowed beyond stdin and stdout. Only
+    /// what an admin grants is given.
+    #[serde(default, skip_serializing_if = "Capabilities::is_empty")]
+    pub capabilities: Capabilities,
+}
+
+/// Capabilities a function asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Capabilities {
+    /// Outgoing HTTP through `wasi:http` (components only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpCapability>,
+}
+
+impl Capabilities {
+    pub fn is_empty(&self) -> bool {
+        self.http.is_none()
+    }
+
+    /// The hosts asked for, as `host` or `host:port`.
+    pub fn requested_hosts(&self) -> &[String] {
+        self.http.as_ref().map_or(&[], |http| &http.allow)
+    }
+}
+
+/// Outgoing HTTP: the hosts the function would like to reach. An empty
+/// list says it makes requests, to hosts an admin chooses.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCapability {
+    #[serde(default)]
+    pub allow: Vec<String>,
 }
 
 fn any_schema() -> Value {
@@ -48,10 +81,13 @@ pub enum ManifestError {
     NotWasm,
     #[error("the file is not a valid WebAssembly module: {0}")]
     InvalidWasm(String),
-    #[error("the module is a WebAssembly component; only WASI preview-1 modules run for now")]
-    Component,
     #[error("the module has no `_start` export: build it as a WASI command")]
     NoStart,
+    #[error(
+        "the component does not export `wasi:cli/run`: build it as a WASI command \
+         (for example for the wasm32-wasip2 target)"
+    )]
+    NoRun,
     #[error("the `{SECTION}` section is not valid manifest JSON: {0}")]
     SectionJson(String),
     #[error("the module has no `{SECTION}` section, so its manifest must be given: {0} is missing")]
@@ -68,23 +104,26 @@ pub enum ManifestError {
 pub struct ModuleInfo {
     /// The manifest from the `enschedule` section, if the module has one.
     pub manifest: Option<Manifest>,
+    /// A WASI preview-2 component rather than a preview-1 module.
+    pub component: bool,
 }
 
-/// Reads a module's structure: is it a WASI command, and does it carry a
-/// manifest? The module is also fully validated, so nothing broken is stored.
+/// Reads a module's structure: is it a WASI command (a preview-1 module with
+/// `_start`, or a component exporting `wasi:cli/run`), and does it carry a
+/// manifest? In a component the section sits in a nested core module. The
+/// module is also fully validated, so nothing broken is stored.
 pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo, ManifestError> {
     if !bytes.starts_with(b"\0asm") {
         return Err(ManifestError::NotWasm);
     }
-    if wasmparser::Parser::is_component(bytes) {
-        return Err(ManifestError::Component);
-    }
+    let component = wasmparser::Parser::is_component(bytes);
     wasmparser::Validator::new()
         .validate_all(bytes)
         .map_err(|e| ManifestError::InvalidWasm(e.to_string()))?;
 
     let mut manifest = None;
     let mut has_start = false;
+    let mut has_run = false;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|e| ManifestError::InvalidWasm(e.to_string()))? {
             wasmparser::Payload::CustomSection(section) if section.name() == SECTION => {
@@ -99,13 +138,23 @@ pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo, ManifestError> {
                         export.name == "_start" && export.kind == wasmparser::ExternalKind::Func;
                 }
             }
+            wasmparser::Payload::ComponentExportSection(exports) => {
+                for export in exports {
+                    let export = export.map_err(|e| ManifestError::InvalidWasm(e.to_string()))?;
+                    has_run |= export.name.name.starts_with("wasi:cli/run@0.2.");
+                }
+            }
             _ => {}
         }
     }
-    if !has_start {
-        return Err(ManifestError::NoStart);
+    match (component, has_start, has_run) {
+        (false, false, _) => Err(ManifestError::NoStart),
+        (true, _, false) => Err(ManifestError::NoRun),
+        _ => Ok(ModuleInfo {
+            manifest,
+            component,
+        }),
     }
-    Ok(ModuleInfo { manifest })
 }
 
 impl Manifest {
@@ -145,6 +194,12 @@ impl Manifest {
             })?;
         if let Some(problem) = first_violation(&validator, &self.example) {
             return invalid("example", &format!("does not match dataSchema: {problem}"));
+        }
+        for host in self.capabilities.requested_hosts() {
+            crate::runtime::http::parse_grant(host).map_err(|problem| ManifestError::Invalid {
+                field: "capabilities.http.allow",
+                problem,
+            })?;
         }
         if let Some(rules) = self.rules() {
             StatedRules::Function(rules)

@@ -14,6 +14,9 @@ pub struct Function {
     pub description: String,
     pub data_schema: Value,
     pub example: Value,
+    /// The hosts its manifest asks to reach over HTTP (admins grant them);
+    /// `None` when it makes no HTTP requests.
+    pub requested_hosts: Option<Vec<String>>,
     /// SHA-256 of the module's bytes, hex; the key of the stored module.
     pub module_hash: String,
     pub module_size: i64,

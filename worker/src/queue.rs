@@ -531,6 +531,42 @@ impl Engine {
         })
     }
 
+    /// Sets the hosts a function's runs may send HTTP requests to, for every
+    /// version of it; answers them normalised and sorted. Each is checked,
+    /// and the first that is not a host or `host:port` is refused by its
+    /// line number.
+    pub async fn set_http_grants(
+        &self,
+        function_id: &str,
+        hosts: &[String],
+        granted_by: &str,
+    ) -> Result<Vec<String>, EngineError> {
+        if !self
+            .store
+            .list_functions()
+            .await?
+            .iter()
+            .any(|f| f.id == function_id)
+        {
+            return Err(StoreError::NotFound(format!("function {function_id}")).into());
+        }
+        let mut granted = Vec::new();
+        for (line, host) in hosts.iter().enumerate() {
+            let host = crate::runtime::http::parse_grant(host).map_err(|problem| {
+                EngineError::invalid("hosts", format!("line {}: {problem}", line + 1))
+            })?;
+            granted.push(host);
+        }
+        granted.sort();
+        granted.dedup();
+        self.store
+            .set_http_grants(function_id, &granted, granted_by, self.now())
+            .await?;
+        tracing::info!(function.id = function_id, hosts = ?granted, by = granted_by,
+            "outgoing HTTP grants set");
+        Ok(granted)
+    }
+
     /// *Run now*: a manual run that starts at once, whatever the overlap
     /// policy, and leaves the schedule's next fire time alone.
     pub async fn run_now(&self, schedule_id: i64) -> Result<Run, EngineError> {
@@ -985,14 +1021,12 @@ impl Engine {
                 ..Limits::default()
             },
             cancel,
+            allowed_hosts: self.store.http_grants(&run.function_id).await?,
         };
         Ok(self.runtime.invoke(&module, invocation).await)
     }
 
-    async fn load(
-        &self,
-        function: &Function,
-    ) -> Result<crate::runtime::InstancePreHandle, EngineError> {
+    async fn load(&self, function: &Function) -> Result<crate::runtime::Prepared, EngineError> {
         // Compiled modules are kept by hash; the bytes are read only once.
         if let Some(module) = self.runtime.cached(&function.module_hash) {
             return Ok(module);

@@ -174,7 +174,7 @@ const EVENT_COLUMNS: &str =
     "id, schedule_id, at, kind, run_id, first_fire_time, last_fire_time, fire_count, reason";
 
 const FUNCTION_COLUMNS: &str = "f.id, f.version, f.title, f.description, f.data_schema, \
-     f.example, f.module_hash, m.size, f.created_at";
+     f.example, f.requested_hosts, f.module_hash, m.size, f.created_at";
 
 impl Store {
     /// Opens (creating if needed) a SQLite database and brings its schema up
@@ -242,9 +242,14 @@ impl Store {
         let hash = module_hash(module);
         let mut tx = self.pool.begin().await?;
 
+        let requested_hosts = manifest
+            .capabilities
+            .http
+            .as_ref()
+            .map(|http| serde_json::to_string(&http.allow).unwrap_or_else(|_| "[]".into()));
         let existing = sqlx::query(
-            "SELECT module_hash, title, description, data_schema, example FROM functions \
-             WHERE id = $1 AND version = $2",
+            "SELECT module_hash, title, description, data_schema, example, requested_hosts \
+             FROM functions WHERE id = $1 AND version = $2",
         )
         .bind(&manifest.id)
         .bind(manifest.version)
@@ -255,7 +260,8 @@ impl Store {
                 && row.try_get::<String, _>("title")? == manifest.title
                 && row.try_get::<String, _>("description")? == manifest.description
                 && json(&row, "data_schema")? == manifest.data_schema
-                && json(&row, "example")? == manifest.example;
+                && json(&row, "example")? == manifest.example
+                && row.try_get::<Option<String>, _>("requested_hosts")? == requested_hosts;
             return if same {
                 Ok(Registered::Unchanged)
             } else {
@@ -279,7 +285,7 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO functions (id, version, title, description, data_schema, example, \
-             module_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             requested_hosts, module_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&manifest.id)
         .bind(manifest.version)
@@ -287,6 +293,7 @@ impl Store {
         .bind(&manifest.description)
         .bind(manifest.data_schema.to_string())
         .bind(manifest.example.to_string())
+        .bind(&requested_hosts)
         .bind(&hash)
         .bind(ms(now))
         .execute(&mut *tx)
@@ -316,6 +323,45 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("function {id} version {version}")))?;
         function_from_row(&row)
+    }
+
+    /// The hosts a function may send HTTP requests to, sorted.
+    pub async fn http_grants(&self, function_id: &str) -> Result<Vec<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT host FROM http_grants WHERE function_id = $1 ORDER BY host")
+                .bind(function_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Replaces a function's HTTP grants (already checked and normalised).
+    pub async fn set_http_grants(
+        &self,
+        function_id: &str,
+        hosts: &[String],
+        granted_by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM http_grants WHERE function_id = $1")
+            .bind(function_id)
+            .execute(&mut *tx)
+            .await?;
+        for host in hosts {
+            sqlx::query(
+                "INSERT INTO http_grants (function_id, host, granted_by, granted_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(function_id)
+            .bind(host)
+            .bind(granted_by)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn module_bytes(&self, hash: &str) -> Result<Vec<u8>> {
@@ -955,6 +1001,13 @@ fn function_from_row(row: &SqliteRow) -> Result<Function> {
         description: row.try_get("description")?,
         data_schema: json(row, "data_schema")?,
         example: json(row, "example")?,
+        requested_hosts: match row.try_get::<Option<String>, _>("requested_hosts")? {
+            Some(text) => Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("requested hosts: {e}")))?,
+            ),
+            None => None,
+        },
         module_hash: row.try_get("module_hash")?,
         module_size: row.try_get("size")?,
         created_at: from_ms(row.try_get("created_at")?),

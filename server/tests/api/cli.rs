@@ -165,6 +165,81 @@ fn exec_refuses_a_size_it_cannot_read() {
     );
 }
 
+/// A one-shot HTTP server on 127.0.0.1 answering `ok`; its port.
+fn serve_once() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let Ok((mut socket, _)) = listener.accept() else {
+            return;
+        };
+        // The whole request: its head, then as many bytes as it announced.
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 1024];
+        let complete = |request: &[u8]| {
+            let text = String::from_utf8_lossy(request).to_lowercase();
+            let Some(head_end) = text.find("\r\n\r\n") else {
+                return false;
+            };
+            let length = text[..head_end]
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|n| n.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            request.len() >= head_end + 4 + length
+        };
+        while !complete(&request) {
+            match socket.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => request.extend_from_slice(&buffer[..n]),
+            }
+        }
+        let _ = socket.write_all(b"HTTP/1.1 201 Created\r\ncontent-length: 3\r\n\r\nok\n");
+    });
+    port
+}
+
+#[test]
+fn exec_grants_outgoing_http_only_to_the_hosts_allowed() {
+    let send = module("send-http-request");
+    let port = serve_once();
+    let data = format!(r#"{{"url":"http://127.0.0.1:{port}/hook","method":"POST","body":"hi"}}"#);
+
+    let granted = format!("127.0.0.1:{port}");
+    let result = exec(&[
+        send.to_str().unwrap(),
+        "--data",
+        &data,
+        "--allow-host",
+        &granted,
+    ]);
+    assert_eq!(
+        result,
+        (
+            Some(0),
+            "HTTP 201 Created\ncontent-length: 3\n\nok\n".to_string(),
+            String::new()
+        )
+    );
+
+    let result = exec(&[send.to_str().unwrap(), "--data", &data]);
+    assert_eq!(
+        result,
+        (
+            Some(1),
+            String::new(),
+            format!(
+                "enschedule: outgoing HTTP to 127.0.0.1:{port} refused: the host is not granted \
+                 to this function (an admin can grant it on the function's page)\n\
+                 request to http://127.0.0.1:{port}/hook failed: HTTP-request-denied (this host \
+                 is not granted to the function)\n\
+                 enschedule exec: the handler exited with code 1\n"
+            )
+        )
+    );
+}
+
 #[test]
 fn exec_refuses_data_that_breaks_the_schema() {
     let log_job = module("log-job");

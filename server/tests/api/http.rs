@@ -58,7 +58,14 @@ async fn imported_functions_are_registered_at_start() {
         .iter()
         .map(|f| (f.id.clone(), f.version))
         .collect();
-    assert_eq!(ids, [("log-job".to_string(), 1), ("probe".to_string(), 1)]);
+    assert_eq!(
+        ids,
+        [
+            ("log-job".to_string(), 1),
+            ("probe".to_string(), 1),
+            ("send-http-request".to_string(), 1)
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,16 +1,24 @@
 //! The sandbox: runs handler modules in wasmtime.
 //!
-//! An *invocation* is one execution of a module: its data goes to stdin as
-//! JSON, its stdout and stderr are captured apart with a timestamp per line,
-//! and it ends with an [`Ending`]. Guest behaviour (an exit code, a trap, the
-//! timeout) is part of the outcome, never a host error; [`RuntimeError`] is for
-//! modules that cannot be loaded at all.
+//! A handler is a WASI preview-1 command module (`_start`) or a WASI
+//! preview-2 component (`wasi:cli/run`). An *invocation* is one execution:
+//! its data goes to stdin as JSON, its stdout and stderr are captured apart
+//! with a timestamp per line, and it ends with an [`Ending`]. Guest behaviour
+//! (an exit code, a trap, the timeout, the memory limit) is part of the
+//! outcome, never a host error; [`RuntimeError`] is for modules that cannot
+//! be loaded at all.
 //!
-//! One wasmtime `Engine` and `Linker` serve every run; compiled modules are
-//! kept per content hash, in memory and in wasmtime's on-disk cache, and each
-//! run gets a fresh `Store` with its own limits.
+//! A guest gets stdin, the two captured streams and the variables it is
+//! given: no files, no sockets, no host environment. A component may also
+//! make outgoing HTTP requests through `wasi:http`, to the hosts granted to
+//! its function and no others (see [`http`]).
+//!
+//! One wasmtime `Engine` and one linker per kind serve every run; compiled
+//! modules are kept per content hash, in memory and in wasmtime's on-disk
+//! cache, and each run gets a fresh `Store` with its own limits.
 
 mod capture;
+pub mod http;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,16 +27,20 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use wasmtime::component::{Component, ResourceTable};
 use wasmtime::{
     Cache, CacheConfig, Config, Engine, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolingAllocationConfig, ResourceLimiter, StoreLimits, StoreLimitsBuilder, Trap,
+    PoolingAllocationConfig, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, Trap,
     UpdateDeadline,
 };
 use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::bindings::CommandPre;
 use wasmtime_wasi::p2::pipe::MemoryInputPipe;
-use wasmtime_wasi::{I32Exit, WasiCtxBuilder};
+use wasmtime_wasi::{I32Exit, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 pub use self::capture::Capture;
+use self::http::HttpGrants;
 use crate::model::Output;
 
 /// Defaults for every run (SPEC: 5 minutes, 256 MiB, 4 MiB per stream).
@@ -38,6 +50,10 @@ pub const DEFAULT_OUTPUT_CAP: usize = 4 << 20;
 
 /// The largest memory limit a run may have: a 32-bit guest's whole space.
 pub const MAX_MEMORY_BYTES: usize = 4 << 30;
+
+/// Core instances a run may create: one for a module; a component's code
+/// and the adapters between it and WASI, for a component.
+const INSTANCES_PER_RUN: usize = 8;
 
 /// How often the epoch advances; the timeout is checked on each tick, so a
 /// runaway guest stops within this of its deadline.
@@ -71,6 +87,9 @@ pub struct Invocation {
     pub limits: Limits,
     /// Stops the run when triggered.
     pub cancel: Cancel,
+    /// The hosts a component may send HTTP requests to (`host` or
+    /// `host:port`; see [`http`]). Modules cannot make requests at all.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// A switch that stops a run from outside: the guest is interrupted at its
@@ -172,10 +191,56 @@ pub enum RuntimeError {
     Setup(String),
 }
 
-/// The per-run state wasmtime hands to host calls.
-struct RunState {
+/// The per-run state of a preview-1 module.
+struct ModuleState {
     wasi: WasiP1Ctx,
-    limits: MemoryGuard,
+    guard: MemoryGuard,
+}
+
+/// The per-run state of a component: WASI, `wasi:http` with the run's
+/// grants, and the resources they share.
+struct ComponentState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    grants: HttpGrants,
+    table: ResourceTable,
+    guard: MemoryGuard,
+}
+
+impl WasiView for ComponentState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for ComponentState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.grants,
+        }
+    }
+}
+
+/// Either kind of per-run state, for what both need.
+trait Guarded: Send + 'static {
+    fn guard(&mut self) -> &mut MemoryGuard;
+}
+
+impl Guarded for ModuleState {
+    fn guard(&mut self) -> &mut MemoryGuard {
+        &mut self.guard
+    }
+}
+
+impl Guarded for ComponentState {
+    fn guard(&mut self) -> &mut MemoryGuard {
+        &mut self.guard
+    }
 }
 
 /// The store's limits, remembering whether a request for memory was refused:
@@ -184,6 +249,20 @@ struct RunState {
 struct MemoryGuard {
     limits: StoreLimits,
     refused: bool,
+}
+
+impl MemoryGuard {
+    fn new(memory_bytes: usize) -> MemoryGuard {
+        MemoryGuard {
+            // A component holds a few core instances (its code and the
+            // adapters between it and WASI), a module exactly one.
+            limits: StoreLimitsBuilder::new()
+                .memory_size(memory_bytes)
+                .instances(INSTANCES_PER_RUN)
+                .build(),
+            refused: false,
+        }
+    }
 }
 
 impl ResourceLimiter for MemoryGuard {
@@ -246,8 +325,19 @@ pub struct Runtime {
 
 struct Inner {
     engine: Engine,
-    linker: Linker<RunState>,
-    modules: Mutex<HashMap<String, InstancePre<RunState>>>,
+    modules: Linker<ModuleState>,
+    components: wasmtime::component::Linker<ComponentState>,
+    prepared: Mutex<HashMap<String, Prepared>>,
+}
+
+/// A compiled handler, linked and ready to instantiate.
+#[derive(Clone)]
+pub struct Prepared(Kind);
+
+#[derive(Clone)]
+enum Kind {
+    Module(InstancePre<ModuleState>),
+    Component(CommandPre<ComponentState>),
 }
 
 impl Runtime {
@@ -263,10 +353,12 @@ impl Runtime {
         // The pooling allocator reuses instance slots, so a short run costs
         // microseconds; it is sized for the instance's concurrency.
         let mut pool = PoolingAllocationConfig::default();
-        let slots = max_concurrent_runs.max(1) * 2;
+        let runs = max_concurrent_runs.max(1) * 2;
+        let slots = runs * INSTANCES_PER_RUN as u32;
         // Slots reserve address space, not memory; each run's own limit is
         // enforced by its store's limiter, below this ceiling.
-        pool.total_core_instances(slots)
+        pool.total_component_instances(runs)
+            .total_core_instances(slots)
             .total_memories(slots)
             .total_tables(slots)
             .max_memory_size(MAX_MEMORY_BYTES);
@@ -280,9 +372,15 @@ impl Runtime {
         }
         let engine = Engine::new(&config).map_err(|e| RuntimeError::Setup(e.to_string()))?;
 
-        let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_async(&mut linker, |state: &mut RunState| &mut state.wasi)
-            .map_err(|e| RuntimeError::Setup(e.to_string()))?;
+        let setup = |e: wasmtime::Error| RuntimeError::Setup(format!("{e:#}"));
+        let mut modules = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_async(&mut modules, |state: &mut ModuleState| {
+            &mut state.wasi
+        })
+        .map_err(setup)?;
+        let mut components = wasmtime::component::Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut components).map_err(setup)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut components).map_err(setup)?;
 
         // The epoch clock: a thread that ticks while any runtime lives.
         let weak = engine.weak();
@@ -300,72 +398,127 @@ impl Runtime {
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
-                linker,
-                modules: Mutex::new(HashMap::new()),
+                modules,
+                components,
+                prepared: Mutex::new(HashMap::new()),
             }),
         })
     }
 
     /// The compiled module with content hash `hash`, if it is compiled yet.
-    pub fn cached(&self, hash: &str) -> Option<InstancePreHandle> {
-        self.modules().get(hash).cloned().map(InstancePreHandle)
+    pub fn cached(&self, hash: &str) -> Option<Prepared> {
+        self.prepared().get(hash).cloned()
     }
 
-    /// Compiles and links a module and keeps it under its content hash.
-    pub fn prepare(&self, hash: &str, bytes: &[u8]) -> Result<InstancePreHandle, RuntimeError> {
-        if let Some(module) = self.cached(hash) {
-            return Ok(module);
+    /// Compiles and links a module or component and keeps it under its
+    /// content hash.
+    pub fn prepare(&self, hash: &str, bytes: &[u8]) -> Result<Prepared, RuntimeError> {
+        if let Some(prepared) = self.cached(hash) {
+            return Ok(prepared);
         }
-        let module = Module::new(&self.inner.engine, bytes)
-            .map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
-        let pre = self
-            .inner
-            .linker
-            .instantiate_pre(&module)
-            .map_err(|e| RuntimeError::Link(format!("{e:#}")))?;
-        self.modules().insert(hash.to_string(), pre.clone());
-        Ok(InstancePreHandle(pre))
+        let compile = |e: wasmtime::Error| RuntimeError::Compile(format!("{e:#}"));
+        let link = |e: wasmtime::Error| RuntimeError::Link(format!("{e:#}"));
+        let engine = &self.inner.engine;
+        let kind = if wasmparser::Parser::is_component(bytes) {
+            let component = Component::new(engine, bytes).map_err(compile)?;
+            let pre = self
+                .inner
+                .components
+                .instantiate_pre(&component)
+                .map_err(link)?;
+            Kind::Component(CommandPre::new(pre).map_err(link)?)
+        } else {
+            let module = Module::new(engine, bytes).map_err(compile)?;
+            Kind::Module(self.inner.modules.instantiate_pre(&module).map_err(link)?)
+        };
+        let prepared = Prepared(kind);
+        self.prepared().insert(hash.to_string(), prepared.clone());
+        Ok(prepared)
     }
 
-    fn modules(&self) -> std::sync::MutexGuard<'_, HashMap<String, InstancePre<RunState>>> {
+    fn prepared(&self) -> std::sync::MutexGuard<'_, HashMap<String, Prepared>> {
         self.inner
-            .modules
+            .prepared
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs a prepared module once.
-    pub async fn invoke(&self, module: &InstancePreHandle, invocation: Invocation) -> Outcome {
+    /// Runs a prepared module or component once.
+    pub async fn invoke(&self, prepared: &Prepared, invocation: Invocation) -> Outcome {
         let limits = invocation.limits;
+        let cancel = invocation.cancel.clone();
         let stdout = Capture::new(limits.output_cap);
         let stderr = Capture::new(limits.output_cap);
 
         // Nothing but stdin, the two captured streams and the given variables:
-        // no files, no sockets, no host environment.
-        let wasi = WasiCtxBuilder::new()
-            .stdin(MemoryInputPipe::new(invocation.stdin))
+        // no files (nothing is pre-opened), no sockets, no host environment.
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdin(MemoryInputPipe::new(invocation.stdin))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .envs(&invocation.env)
-            .build_p1();
-        let state = RunState {
-            wasi,
-            limits: MemoryGuard {
-                limits: StoreLimitsBuilder::new()
-                    .memory_size(limits.memory_bytes)
-                    .instances(1)
-                    .build(),
-                refused: false,
-            },
-        };
-        let mut store = wasmtime::Store::new(&self.inner.engine, state);
-        store.limiter(|state| &mut state.limits as &mut dyn ResourceLimiter);
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
 
-        // The deadline is checked on every epoch tick; between checks the
-        // guest yields, so a busy guest never holds a tokio worker for long.
-        let started = Instant::now();
-        let deadline = started + limits.timeout;
-        let cancel = invocation.cancel;
+        let started_at = Utc::now();
+        let (result, refused) = match &prepared.0 {
+            Kind::Module(pre) => {
+                let state = ModuleState {
+                    wasi: wasi.build_p1(),
+                    guard: MemoryGuard::new(limits.memory_bytes),
+                };
+                let mut store = self.store(state, limits, &cancel);
+                let execution = async {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+                    start.call_async(&mut store, ()).await
+                };
+                let result = supervise(execution, limits, &cancel).await;
+                (result, store.data().guard.refused)
+            }
+            Kind::Component(pre) => {
+                let state = ComponentState {
+                    wasi: wasi.build(),
+                    http: WasiHttpCtx::new(),
+                    grants: HttpGrants::new(invocation.allowed_hosts, stderr.clone()),
+                    table: ResourceTable::new(),
+                    guard: MemoryGuard::new(limits.memory_bytes),
+                };
+                let mut store = self.store(state, limits, &cancel);
+                let execution = async {
+                    let command = pre.instantiate_async(&mut store).await?;
+                    // `run` answers an error without a code: exit status 1.
+                    command
+                        .wasi_cli_run()
+                        .call_run(&mut store)
+                        .await?
+                        .map_err(|()| wasmtime::Error::new(I32Exit(1)))
+                };
+                let result = supervise(execution, limits, &cancel).await;
+                (result, store.data().guard.refused)
+            }
+        };
+        let finished_at = Utc::now();
+
+        Outcome {
+            ending: ending_of(result, limits, refused),
+            stdout: stdout.finish(),
+            stderr: stderr.finish(),
+            started_at,
+            finished_at,
+        }
+    }
+
+    /// A fresh store for one run, with its memory limit, its deadline and
+    /// its cancel switch checked on every epoch tick.
+    fn store<T: Guarded>(&self, state: T, limits: Limits, cancel: &Cancel) -> Store<T> {
+        let mut store = Store::new(&self.inner.engine, state);
+        store.limiter(|state| state.guard() as &mut dyn ResourceLimiter);
+
+        // Between checks the guest yields, so a busy guest never holds a
+        // tokio worker for long.
+        let deadline = Instant::now() + limits.timeout;
         let switch = cancel.clone();
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
@@ -377,47 +530,39 @@ impl Runtime {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
+        store
+    }
+}
 
-        let started_at = Utc::now();
-        let execution = async {
-            let instance = module.0.instantiate_async(&mut store).await?;
-            let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
-            start.call_async(&mut store, ()).await
-        };
-        // A guest blocked in a host call does not see epoch ticks; the outer
-        // timeout (a little later than the epoch one) and the cancel switch
-        // cover that case.
-        let result = tokio::select! {
-            result = tokio::time::timeout(limits.timeout + EPOCH_TICK * 50, execution) => result,
-            () = cancel.triggered() => Ok(Err(wasmtime::Error::new(Interrupted::Cancelled))),
-        };
-        let finished_at = Utc::now();
-
-        let ending = match result {
-            Err(_elapsed) => Ending::TimedOut(limits.timeout),
-            Ok(Ok(())) => Ending::Exited(0),
-            Ok(Err(error)) => classify(&error, limits),
-        };
-        // Memory refused and a failure: the refusal is the likely cause. A
-        // guest that coped with it and succeeded has simply succeeded.
-        let ending = match ending {
-            Ending::Exited(code) if code != 0 && store.data().limits.refused => {
-                Ending::MemoryLimit(limits.memory_bytes)
-            }
-            Ending::Trapped(_) if store.data().limits.refused => {
-                Ending::MemoryLimit(limits.memory_bytes)
-            }
-            other => other,
-        };
-        drop(store);
-
-        Outcome {
-            ending,
-            stdout: stdout.finish(),
-            stderr: stderr.finish(),
-            started_at,
-            finished_at,
+/// Drives a guest to its end. A guest blocked in a host call does not see
+/// epoch ticks; the outer timeout (a little later than the epoch one) and
+/// the cancel switch cover that case.
+async fn supervise(
+    execution: impl Future<Output = wasmtime::Result<()>>,
+    limits: Limits,
+    cancel: &Cancel,
+) -> wasmtime::Result<()> {
+    tokio::select! {
+        result = tokio::time::timeout(limits.timeout + EPOCH_TICK * 50, execution) => {
+            result.unwrap_or_else(|_elapsed| Err(wasmtime::Error::new(Interrupted::Deadline)))
         }
+        () = cancel.triggered() => Err(wasmtime::Error::new(Interrupted::Cancelled)),
+    }
+}
+
+/// How a guest ended, from the result of its call and whether a request
+/// for memory was refused on the way.
+fn ending_of(result: wasmtime::Result<()>, limits: Limits, refused: bool) -> Ending {
+    let ending = match result {
+        Ok(()) => Ending::Exited(0),
+        Err(error) => classify(&error, limits),
+    };
+    // Memory refused and a failure: the refusal is the likely cause. A guest
+    // that coped with it and succeeded has simply succeeded.
+    match ending {
+        Ending::Exited(code) if code != 0 && refused => Ending::MemoryLimit(limits.memory_bytes),
+        Ending::Trapped(_) if refused => Ending::MemoryLimit(limits.memory_bytes),
+        other => other,
     }
 }
 
@@ -442,10 +587,6 @@ pub fn bytes_text(bytes: usize) -> String {
     }
     format!("{bytes} bytes")
 }
-
-/// A compiled module, linked and ready to instantiate.
-#[derive(Clone)]
-pub struct InstancePreHandle(InstancePre<RunState>);
 
 /// Sorts a failed call into how the guest ended. Instantiation failures (a
 /// module whose initial memory exceeds the limit, say) end the run like a trap.

@@ -18,6 +18,7 @@ fn manifest(id: &str, version: i64) -> Manifest {
         access: Default::default(),
         default_schedule_access: Default::default(),
         default_run_access: Default::default(),
+        capabilities: Default::default(),
     }
 }
 

@@ -22,6 +22,7 @@ fn invocation(data: Value, limits: Limits) -> Invocation {
         ],
         limits,
         cancel: Cancel::new(),
+        allowed_hosts: Vec::new(),
     }
 }
 
@@ -268,4 +269,123 @@ async fn the_engine_cancels_pending_and_running_runs_and_refuses_ended_ones() {
         .await
         .unwrap();
     assert_eq!(runs.len(), 2, "no retry was created");
+}
+
+/// A one-shot HTTP server on 127.0.0.1: answers every request with `hello`
+/// and hands back the request it read.
+async fn serve_once() -> (u16, tokio::task::JoinHandle<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut request = Vec::new();
+        let mut buffer = [0u8; 4096];
+        while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buffer).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            request.extend_from_slice(&buffer[..n]);
+        }
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 6\r\n\
+                  connection: close\r\n\r\nhello\n",
+            )
+            .await
+            .unwrap();
+        String::from_utf8_lossy(&request).into_owned()
+    });
+    (port, server)
+}
+
+fn http_request(url: &str, allowed_hosts: &[&str]) -> Invocation {
+    Invocation {
+        allowed_hosts: allowed_hosts.iter().map(|h| h.to_string()).collect(),
+        ..invocation(json!({ "url": url }), Limits::default())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_reaches_a_granted_host_and_prints_the_response() {
+    let runtime = Runtime::new(None, 2).unwrap();
+    let (port, server) = serve_once().await;
+    let url = format!("http://127.0.0.1:{port}/status?check=1");
+    let granted = format!("127.0.0.1:{port}");
+
+    let (outcome, _) = start(
+        &runtime,
+        "send-http-request",
+        http_request(&url, &[&granted]),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(
+        outcome.ending,
+        Ending::Exited(0),
+        "{}",
+        text(&outcome.stderr.bytes)
+    );
+    assert_eq!(
+        text(&outcome.stdout.bytes),
+        // `connection` is hop-by-hop: the host does not pass it on.
+        "HTTP 200 OK\ncontent-type: text/plain\ncontent-length: 6\n\nhello\n"
+    );
+    let request = server.await.unwrap();
+    assert!(
+        request.starts_with("GET /status?check=1 HTTP/1.1\r\n"),
+        "{request}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_is_refused_a_host_not_granted_with_a_clear_message() {
+    let runtime = Runtime::new(None, 2).unwrap();
+    let (port, server) = serve_once().await;
+    let url = format!("http://127.0.0.1:{port}/");
+
+    // Granted another port of the same host, and a name: neither fits.
+    let (outcome, _) = start(
+        &runtime,
+        "send-http-request",
+        http_request(&url, &["127.0.0.1:1", "example.com"]),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(outcome.ending, Ending::Exited(1));
+    assert_eq!(outcome.stdout.bytes, b"");
+    assert_eq!(
+        text(&outcome.stderr.bytes),
+        format!(
+            "enschedule: outgoing HTTP to 127.0.0.1:{port} refused: the host is not granted to \
+             this function (an admin can grant it on the function's page)\n\
+             request to {url} failed: HTTP-request-denied (this host is not granted to the \
+             function)\n"
+        )
+    );
+    // Nothing reached the server.
+    server.abort();
+}
+
+#[test]
+fn a_component_is_read_with_its_manifest_from_the_nested_module() {
+    let info = worker::manifest::inspect(&handler("send-http-request")).unwrap();
+    assert!(info.component);
+    let manifest = info.manifest.unwrap();
+    assert_eq!(
+        (manifest.id.as_str(), manifest.version),
+        ("send-http-request", 1)
+    );
+    assert_eq!(manifest.capabilities.requested_hosts(), [] as [String; 0]);
+    assert!(manifest.capabilities.http.is_some());
+    manifest.validate().unwrap();
+
+    assert!(
+        !worker::manifest::inspect(&handler("log-job"))
+            .unwrap()
+            .component
+    );
 }
