@@ -129,6 +129,7 @@ async fn execute(args: &ExecArgs) -> Result<ExitCode, String> {
         },
         cancel: Cancel::new(),
         allowed_hosts: args.allow_hosts.clone(),
+        ..Invocation::default()
     };
     let cancel = invocation.cancel.clone();
     let interrupt = tokio::spawn(async move {

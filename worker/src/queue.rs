@@ -1022,6 +1022,7 @@ impl Engine {
             },
             cancel,
             allowed_hosts: self.store.http_grants(&run.function_id).await?,
+            ..Invocation::default()
         };
         Ok(self.runtime.invoke(&module, invocation).await)
     }

@@ -82,6 +82,9 @@ impl Default for Limits {
 pub struct Invocation {
     /// Written to the guest's stdin.
     pub stdin: Vec<u8>,
+    /// The guest's command line, program name first; empty for a run, which
+    /// takes its data from stdin alone.
+    pub args: Vec<String>,
     /// The guest's environment: only what the caller puts here.
     pub env: Vec<(String, String)>,
     pub limits: Limits,
@@ -454,6 +457,7 @@ impl Runtime {
         // no files (nothing is pre-opened), no sockets, no host environment.
         let mut wasi = WasiCtxBuilder::new();
         wasi.stdin(MemoryInputPipe::new(invocation.stdin))
+            .args(&invocation.args)
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .envs(&invocation.env)

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use worker::model::{NewSchedule, RunStatus, Stream, Timing};
-use worker::runtime::{Cancel, Ending, Invocation, Limits, Outcome, Runtime};
+use worker::runtime::{Ending, Invocation, Limits, Outcome, Runtime};
 use worker::store::RunFilter;
 
 use crate::helpers::{engine_at, handler};
@@ -21,8 +21,7 @@ fn invocation(data: Value, limits: Limits) -> Invocation {
             ("ENSCHEDULE_ATTEMPT".into(), "1".into()),
         ],
         limits,
-        cancel: Cancel::new(),
-        allowed_hosts: Vec::new(),
+        ..Invocation::default()
     }
 }
 
