@@ -41,6 +41,11 @@ pub struct RunDetail {
     /// `None` when the caller may see the run but not its output.
     pub stdout: Option<Log>,
     pub stderr: Option<Log>,
+    /// A running run asked to stop, not stopped yet.
+    pub cancel_requested: bool,
+    /// Whether the caller may cancel it: it has not ended, and they may
+    /// edit its schedule.
+    pub may_cancel: bool,
 }
 
 #[server]
@@ -85,6 +90,7 @@ pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
         .rights
         .check_run(worker::access::Right::RunViewLogs, &run)
         .is_ok();
+    let may_cancel = !run.status.is_finished() && access.rights.check_cancel(&run).is_ok();
     let title = engine
         .store()
         .get_schedule(run.schedule_id)
@@ -107,7 +113,21 @@ pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
         instance_id: run.instance_id.clone(),
         stdout,
         stderr,
+        cancel_requested: run.cancel_requested_at.is_some() && !run.status.is_finished(),
+        may_cancel,
     })
+}
+
+/// Cancels a run: one not started yet ends at once, a running one stops
+/// within a second. Needs the right to edit its schedule.
+#[server]
+pub async fn cancel_run(id: i64) -> Result<(), AppError> {
+    let access = crate::auth::ssr::Access::load().await?;
+    let engine = access.engine.clone();
+    let run = engine.store().get_run(id).await?;
+    access.rights.check_cancel(&run)?;
+    engine.cancel_run(id).await?;
+    Ok(())
 }
 
 #[cfg(feature = "ssr")]
@@ -265,12 +285,16 @@ const RUN_STATUSES: [&str; 7] = [
 pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
-    let run = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_run(id).await,
-            None => Err(AppError::NotFound("run not found".into())),
-        }
-    });
+    let cancel = ServerAction::<CancelRun>::new();
+    let run = Resource::new(
+        move || (id(), cancel.version().get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => get_run(id).await,
+                None => Err(AppError::NotFound("run not found".into())),
+            }
+        },
+    );
     poll_while(
         move || {
             run.get()
@@ -289,7 +313,20 @@ pub fn RunPage() -> impl IntoView {
                         <div class="page-head">
                             <h1>{format!("Run #{}", s.id)}</h1>
                             <StatusBadge status=s.status.clone() />
+                            {r.cancel_requested.then(|| view! {
+                                <span class="muted" id="cancelling">"stopping…"</span>
+                            })}
+                            {(r.may_cancel && !r.cancel_requested).then(|| view! {
+                                <ActionForm action=cancel attr:class="inline-form">
+                                    <input type="hidden" name="id" value=s.id />
+                                    <button type="submit" class="secondary" id="cancel-run"
+                                        disabled=move || cancel.pending().get()>"Cancel run"</button>
+                                </ActionForm>
+                            })}
                         </div>
+                        {move || cancel.value().get().and_then(Result::err).map(|error| view! {
+                            <crate::components::ErrorNotice error />
+                        })}
                         <dl class="facts">
                             <dt>"Schedule"</dt>
                             <dd><A href=format!("/schedules/{}", s.schedule_id)>

@@ -478,6 +478,18 @@ impl Access {
         self.check(Right::RunView, right, &chain, what)
     }
 
+    /// Checks that the caller may cancel a run: see it, and edit its
+    /// schedule (as for running it now).
+    pub fn check_cancel(&self, run: &Run) -> Result<(), Denied> {
+        self.check_run(Right::RunView, run)?;
+        let chain =
+            self.rules
+                .schedule_chain(run.schedule_id, &run.function_id, run.function_version);
+        self.check(Right::RunView, Right::ScheduleEdit, &chain, || {
+            format!("run {}", run.id)
+        })
+    }
+
     fn schedule_chain(&self, schedule: &Schedule) -> Chain<'_> {
         self.rules.schedule_chain(
             schedule.id,

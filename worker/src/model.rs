@@ -393,6 +393,8 @@ pub struct Run {
     /// How the run ended when that is not an exit code: a trap message, the
     /// timeout, a host failure.
     pub error: Option<String>,
+    /// When someone asked to cancel the run while it was running.
+    pub cancel_requested_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
 

@@ -163,7 +163,7 @@ pub struct Store {
 
 const RUN_COLUMNS: &str = "id, schedule_id, function_id, function_version, data, trigger, \
      scheduled_for, attempt, status, timeout_ms, instance_id, started_at, finished_at, \
-     exit_code, error, created_at";
+     exit_code, error, cancel_requested_at, created_at";
 
 const SCHEDULE_COLUMNS: &str = "id, function_id, function_version, title, description, data, \
      timing_kind, cron_expression, phrase, run_at, timezone, timeout_ms, catch_up, overlap, \
@@ -1100,6 +1100,9 @@ fn run_from_row(row: &SqliteRow) -> Result<Run> {
         finished_at: row.try_get::<Option<i64>, _>("finished_at")?.map(from_ms),
         exit_code: row.try_get("exit_code")?,
         error: row.try_get("error")?,
+        cancel_requested_at: row
+            .try_get::<Option<i64>, _>("cancel_requested_at")?
+            .map(from_ms),
         created_at: from_ms(row.try_get("created_at")?),
     })
 }

@@ -70,6 +70,7 @@ pub fn router<S>(state: ApiState) -> Router<S> {
         .route("/schedules/{id}/resume", post(schedules::resume))
         .route("/runs", get(runs::list))
         .route("/runs/{id}", get(runs::get).delete(runs::delete))
+        .route("/runs/{id}/cancel", post(runs::cancel))
         .route("/runs/{id}/{stream}", get(runs::output))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(from_fn(json_errors))
@@ -129,6 +130,7 @@ async fn healthz(State(state): State<ApiState>) -> Response {
         runs::list,
         runs::get,
         runs::delete,
+        runs::cancel,
         runs::output,
     ),
     modifiers(&KeySchemes)

@@ -33,6 +33,9 @@ pub struct RunView {
     pub finished_at: Option<String>,
     pub exit_code: Option<i32>,
     pub error: Option<String>,
+    /// When a cancel was asked for while the run was running; it stops
+    /// within a second and then shows `cancelled`.
+    pub cancel_requested_at: Option<String>,
 }
 
 impl From<Run> for RunView {
@@ -52,6 +55,7 @@ impl From<Run> for RunView {
             finished_at: r.finished_at.map(time),
             exit_code: r.exit_code,
             error: r.error,
+            cancel_requested_at: r.cancel_requested_at.map(time),
         }
     }
 }
@@ -137,6 +141,33 @@ pub async fn delete(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+/// Asks for a run to stop; needs `edit` on its schedule, as running it
+/// does. A pending run is cancelled at once; a running one stops within a
+/// second, and until then shows `running` with `cancelRequestedAt`.
+#[utoipa::path(post,
+    path = "/runs/{id}/cancel",
+    tag = "runs",
+    security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = RunView),
+        (status = 401, description = "No key, or not a valid one", body = ErrorBody),
+        (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody),
+        (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody),
+        (status = 409, description = "The run has already ended", body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<ApiState>,
+    ApiAccess(access): ApiAccess,
+    Path(id): Path<i64>,
+) -> Result<Json<RunView>, ApiError> {
+    let run = state.engine.store().get_run(id).await?;
+    access.check_cancel(&run)?;
+    let run = state.engine.cancel_run(id).await?;
+    Ok(Json(run.into()))
+}
+
+/// Output lines served per request at most; `nextOffset` pages on.
+const MAX_LINES: usize = 10_000;
+
 /// One output line with the instant it was written.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LineView {
@@ -144,14 +175,46 @@ pub struct LineView {
     pub text: String,
 }
 
-/// What a run wrote to one stream, line by line, with invalid UTF-8
-/// replaced; `omittedBytes` were left out of the middle at the output cap.
+/// Where a line starts in the exact bytes, and when it was written.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineStartView {
+    pub offset: u64,
+    pub at: String,
+}
+
+/// What a run wrote to one stream. As text (the default): lines with
+/// invalid UTF-8 replaced, a page of them from `offset`. As base64: the exact
+/// bytes kept, with where each line starts. Past the output cap the middle
+/// was left out: `omittedBytes` of it, at byte `omittedAt` of what is kept.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OutputView {
-    pub lines: Vec<LineView>,
+    /// `text` or `base64`.
+    pub encoding: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<LineView>>,
+    /// The offset of the next page of lines, when there are more.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_starts: Option<Vec<LineStartView>>,
     pub total_bytes: u64,
     pub omitted_bytes: u64,
+    pub omitted_at: u64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OutputQuery {
+    /// `text` (default) or `base64`.
+    encoding: Option<String>,
+    /// The first line to serve (text only).
+    offset: Option<usize>,
+    /// How many lines to serve, at most 10000 (text only).
+    limit: Option<usize>,
 }
 
 /// `/runs/{id}/stdout` and `/runs/{id}/stderr`: needs `viewLogs`.
@@ -159,32 +222,72 @@ pub struct OutputView {
     path = "/runs/{id}/{stream}",
     tag = "runs",
     security(("api_key" = []), ("user_api_key" = []), ("bearer" = [])),
-    params(("id" = i64, Path), ("stream" = String, Path, description = "`stdout` or `stderr`")),
-    responses((status = 200, body = OutputView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody)))]
+    params(("id" = i64, Path), ("stream" = String, Path, description = "`stdout` or `stderr`"), OutputQuery),
+    responses((status = 200, body = OutputView), (status = 401, description = "No key, or not a valid one", body = ErrorBody), (status = 403, description = "Visible, but the caller lacks the right", body = ErrorBody), (status = 404, description = "Not there, or not visible to the caller", body = ErrorBody), (status = 422, description = "A rule broken; `field` names it", body = ErrorBody)))]
 pub async fn output(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
     Path((id, stream)): Path<(i64, String)>,
+    Query(query): Query<OutputQuery>,
 ) -> Result<Json<OutputView>, ApiError> {
     let stream = match stream.as_str() {
         "stdout" => Stream::Stdout,
         "stderr" => Stream::Stderr,
         _ => return Err(ApiError::not_found("no such endpoint")),
     };
+    let base64 = match query.encoding.as_deref() {
+        None | Some("text") => false,
+        Some("base64") => true,
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "encoding",
+                format!("encoding: `{other}` is not one of text, base64"),
+            ));
+        }
+    };
     let store = state.engine.store();
     let run = store.get_run(id).await?;
     access.check_run(Right::RunViewLogs, &run)?;
     let output = store.run_output(id, stream).await?;
-    Ok(Json(OutputView {
-        lines: output
-            .text_lines()
-            .into_iter()
-            .map(|(at, text)| LineView {
-                at: worker::timing::rfc3339(at),
-                text,
-            })
-            .collect(),
+    let mut view = OutputView {
+        encoding: "text",
+        lines: None,
+        next_offset: None,
+        data: None,
+        line_starts: None,
         total_bytes: output.total_bytes,
         omitted_bytes: output.omitted_bytes,
-    }))
+        omitted_at: output.omitted_at,
+    };
+    if base64 {
+        use base64::Engine as _;
+        view.encoding = "base64";
+        view.data = Some(base64::engine::general_purpose::STANDARD.encode(&output.bytes));
+        view.line_starts = Some(
+            output
+                .lines
+                .iter()
+                .map(|l| LineStartView {
+                    offset: l.offset,
+                    at: worker::timing::rfc3339(l.at),
+                })
+                .collect(),
+        );
+    } else {
+        let lines = output.text_lines();
+        let offset = query.offset.unwrap_or(0).min(lines.len());
+        let limit = query.limit.unwrap_or(MAX_LINES).min(MAX_LINES);
+        let end = offset.saturating_add(limit).min(lines.len());
+        view.next_offset = (end < lines.len()).then_some(end);
+        view.lines = Some(
+            lines[offset..end]
+                .iter()
+                .map(|(at, text)| LineView {
+                    at: worker::timing::rfc3339(*at),
+                    text: text.clone(),
+                })
+                .collect(),
+        );
+    }
+    Ok(Json(view))
 }

@@ -204,6 +204,9 @@ async fn every_server_function_answers_each_caller_with_the_right_status() {
         ("delete_group", DeleteGroup::PATH, vec![("group_id", &spare)], [401, 403, 403, 403, 200]),
         ("create_api_key", CreateApiKey::PATH, vec![("user", "zed"), ("name", "ci"), ("expires_in_days", "")], [401, 403, 403, 403, 200]),
         ("revoke_api_key", RevokeApiKey::PATH, vec![("key_id", &key)], [401, 403, 403, 403, 200]),
+        ("set_http_grants", SetHttpGrants::PATH, vec![("function_id", "send-http-request"), ("hosts", "127.0.0.1:9")], [401, 403, 403, 403, 200]),
+        // Cancelling needs `edit` on the schedule; after dan, the run has ended.
+        ("cancel_run", CancelRun::PATH, vec![("id", &restricted_run)], [401, 404, 403, 200, 409]),
     ];
     let mut sessions = sessions(&app).await;
     for (name, path, fields, expected) in cases {

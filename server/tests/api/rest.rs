@@ -354,7 +354,7 @@ async fn run_now_starts_a_run_and_delete_removes_the_schedule() {
     assert_eq!(fetched["scheduleId"], w.open);
     assert_eq!(
         stdout,
-        json!({ "lines": [], "totalBytes": 0, "omittedBytes": 0 })
+        json!({ "encoding": "text", "lines": [], "totalBytes": 0, "omittedBytes": 0, "omittedAt": 0 })
     );
     assert_eq!(deleted, (StatusCode::NO_CONTENT, Value::Null));
     assert_eq!(gone.0, StatusCode::NOT_FOUND);
@@ -565,6 +565,8 @@ async fn every_endpoint_answers_each_caller_with_the_right_status() {
         ("GET", format!("{run}/stderr"), None, [401, 404, 403, 200, 200]),
         // The run is pending: whoever may delete it learns it has not ended.
         ("DELETE", run.clone(), None, [401, 404, 409, 409, 409]),
+        // Cancelling needs `edit` on the schedule; after dan, it has ended.
+        ("POST", format!("{run}/cancel"), None, [401, 404, 403, 200, 409]),
     ];
     for (method, path, body, expected) in cases {
         let mut found = [0; 5];
@@ -657,4 +659,84 @@ async fn login_answers_a_token_that_carries_the_users_rights() {
         (json!("ann"), json!(false))
     );
     assert_eq!(titles(&schedules), ["Open"]);
+}
+
+#[tokio::test]
+async fn a_pending_run_is_cancelled_at_once_and_an_ended_one_is_refused() {
+    let (app, w) = set_up().await;
+    let path = format!("/runs/{}/cancel", w.open_run);
+
+    let (status, cancelled) = app.api("POST", &path, SERVER, None).await;
+    let again = app.api("POST", &path, SERVER, None).await;
+    app.app.engine().tick().await.unwrap();
+    let (_, after_tick) = app
+        .api("GET", &format!("/runs/{}", w.open_run), SERVER, None)
+        .await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["error"], "cancelled before it started");
+    assert_eq!(cancelled["startedAt"], Value::Null);
+    assert_eq!(cancelled["cancelRequestedAt"], Value::Null);
+    assert_eq!(
+        again,
+        (
+            StatusCode::CONFLICT,
+            json!({ "error": { "code": "conflict", "message": format!(
+                "run {} has already ended (cancelled): only a pending or running run can be cancelled",
+                w.open_run
+            ) } })
+        )
+    );
+    // The engine never picks it up.
+    assert_eq!(after_tick["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn output_comes_as_text_in_pages_or_exact_as_base64() {
+    let (app, _) = set_up().await;
+    let engine = app.app.engine();
+    let hostile = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../handlers/dist/hostile.wasm"
+    ))
+    .unwrap();
+    engine.register_module(&hostile, None).await.unwrap();
+    let mut schedule =
+        worker::model::NewSchedule::new("hostile", 1, json!({ "attack": "invalid-utf8" }));
+    schedule.timing = worker::model::Timing::Manual;
+    let schedule = engine.create_schedule(schedule).await.unwrap();
+    let run = engine.run_now(schedule.id).await.unwrap();
+    engine.tick().await.unwrap();
+    let path = format!("/runs/{}/stdout", run.id);
+
+    let (_, text) = app.api("GET", &path, SERVER, None).await;
+    let (_, exact) = app
+        .api("GET", &format!("{path}?encoding=base64"), SERVER, None)
+        .await;
+    let (_, past_the_end) = app
+        .api("GET", &format!("{path}?offset=1&limit=5"), SERVER, None)
+        .await;
+    let wrong = app
+        .api("GET", &format!("{path}?encoding=hex"), SERVER, None)
+        .await;
+
+    assert_eq!(text["encoding"], "text");
+    assert_eq!(text["lines"][0]["text"], "ok \u{fffd}\u{fffd} end");
+    assert_eq!(text["totalBytes"], 10);
+    assert_eq!(text.get("nextOffset"), None);
+    assert_eq!(exact["encoding"], "base64");
+    // `ok \xff\xfe end\n`, byte for byte.
+    assert_eq!(exact["data"], "b2sg//4gZW5kCg==");
+    assert_eq!(exact["lineStarts"][0]["offset"], 0);
+    assert_eq!(exact.get("lines"), None);
+    assert_eq!(past_the_end["lines"], json!([]));
+    assert_eq!(
+        wrong,
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "error": { "code": "invalid", "field": "encoding",
+                "message": "encoding: `hex` is not one of text, base64" } })
+        )
+    );
 }
