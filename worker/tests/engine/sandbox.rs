@@ -388,3 +388,131 @@ fn a_component_is_read_with_its_manifest_from_the_nested_module() {
             .component
     );
 }
+
+/// BEH-09: a handler writes 200,000,000 bytes to stdout (2,000,000 lines of
+/// 99 `x` and a newline) and 1,000,000 to stderr, then exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_output_is_capped_and_flagged_and_the_next_run_is_unaffected() {
+    let t = engine_at("2026-01-01T00:00:00Z").await;
+    t.engine
+        .register_module(&handler("hostile"), None)
+        .await
+        .unwrap();
+    let schedule = t
+        .engine
+        .create_schedule(NewSchedule {
+            timing: Timing::Manual,
+            ..NewSchedule::new(
+                "hostile",
+                1,
+                json!({ "attack": "flood", "bytes": 200_000_000, "stderrBytes": 1_000_000 }),
+            )
+        })
+        .await
+        .unwrap();
+
+    let huge = t.engine.run_now(schedule.id).await.unwrap();
+    t.engine.tick().await.unwrap();
+    t.clock.advance(chrono::Duration::seconds(1));
+    let next = t.engine.run_now(schedule.id).await.unwrap();
+    t.engine.tick().await.unwrap();
+
+    let store = t.engine.store();
+    let line = format!("{}\n", "x".repeat(99));
+    for id in [huge.id, next.id] {
+        let run = store.get_run(id).await.unwrap();
+        assert_eq!((run.status, run.exit_code), (RunStatus::Succeeded, Some(0)));
+        assert_eq!(run.error, None);
+
+        let stdout = store.run_output(id, Stream::Stdout).await.unwrap();
+        // At most the cap is kept: its first half from the start, its last
+        // half from the end, and the size of the gap between them.
+        assert_eq!(stdout.total_bytes, 200_000_000);
+        assert_eq!(stdout.bytes.len(), 4 * MIB);
+        assert_eq!(stdout.omitted_bytes, 200_000_000 - 4 * MIB as u64);
+        assert_eq!(stdout.omitted_at, 2 * MIB as u64);
+        let lines = stdout.text_lines();
+        assert_eq!(
+            lines[0].1,
+            "x".repeat(99),
+            "the first line is the handler's first"
+        );
+        assert!(stdout.bytes.ends_with(line.as_bytes()));
+
+        let stderr = store.run_output(id, Stream::Stderr).await.unwrap();
+        assert_eq!(stderr.total_bytes, 1_000_000);
+        assert_eq!(stderr.bytes.len(), 1_000_000);
+        assert_eq!(stderr.omitted_bytes, 0);
+    }
+}
+
+/// Hostile schedules beside an ordinary one, all due at once: each run is
+/// recorded with its exact status and reason, and the ordinary runs succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_records_each_hostile_run_and_runs_the_others_normally() {
+    let t = engine_at("2026-01-01T00:00:00Z").await;
+    t.engine
+        .register_module(&handler("hostile"), None)
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for data in [
+        json!({ "attack": "loop" }),
+        json!({ "attack": "memory" }),
+        json!({ "attack": "recursion" }),
+        json!({ "attack": "socket" }),
+    ] {
+        let schedule = t
+            .engine
+            .create_schedule(NewSchedule {
+                timing: Timing::Manual,
+                timeout_ms: Some(1000),
+                ..NewSchedule::new("hostile", 1, data)
+            })
+            .await
+            .unwrap();
+        ids.push(t.engine.run_now(schedule.id).await.unwrap().id);
+    }
+    let ordinary = t
+        .engine
+        .create_schedule(NewSchedule {
+            timing: Timing::Manual,
+            ..NewSchedule::new("log-job", 1, json!({ "message": "still fine" }))
+        })
+        .await
+        .unwrap();
+    ids.push(t.engine.run_now(ordinary.id).await.unwrap().id);
+
+    t.engine.tick().await.unwrap();
+
+    let mut found = Vec::new();
+    for id in ids {
+        let run = t.engine.store().get_run(id).await.unwrap();
+        found.push((run.status, run.exit_code, run.error));
+    }
+    assert_eq!(
+        found,
+        [
+            (
+                RunStatus::TimedOut,
+                None,
+                Some("timed out after 1 s".into())
+            ),
+            (
+                RunStatus::Failed,
+                None,
+                Some(
+                    "memory limit of 256 MiB reached: the module asked for more and was refused"
+                        .into()
+                )
+            ),
+            (
+                RunStatus::Failed,
+                None,
+                Some("wasm trap: call stack exhausted".into())
+            ),
+            (RunStatus::Failed, Some(1), None),
+            (RunStatus::Succeeded, Some(0), None),
+        ]
+    );
+}
