@@ -14,7 +14,7 @@ cargo build --release --target wasm32-wasip2 \
   -p send-http-request
 
 mkdir -p "$root/handlers/dist"
-for module in log-job probe hostile template csv-summary; do
+for module in log-job probe hostile template csv-summary greeter-v1 greeter-v2; do
   # Copy only on change, so the server's include_bytes! does not rebuild for nothing.
   cmp -s "$target_dir/wasm32-wasip1/release/$module.wasm" "$root/handlers/dist/$module.wasm" ||
     cp "$target_dir/wasm32-wasip1/release/$module.wasm" "$root/handlers/dist/$module.wasm"

@@ -33,6 +33,57 @@ pub struct FunctionDetail {
     pub schedules: Vec<ScheduleSummary>,
     /// Outgoing HTTP: `None` when the function makes no requests.
     pub http: Option<HttpAccess>,
+    /// Every version of the function the viewer may see, newest first.
+    pub versions: Vec<VersionLink>,
+    /// The older versions this one migrates (its manifest's `migratesFrom`).
+    pub migrates_from: Vec<i64>,
+    /// For admins, the older versions that have schedules, which can be
+    /// migrated to this one; empty for everyone else.
+    pub migrations: Vec<MigrationOffer>,
+}
+
+/// A version of a function, for the list on each version's page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionLink {
+    pub version: i64,
+    pub title: String,
+}
+
+/// An older version with schedules, and what migrating them would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationOffer {
+    pub from: i64,
+    pub schedules: i64,
+    /// Whether this version declares a migration from `from`; without one,
+    /// only data that already matches this version's schema moves.
+    pub declared: bool,
+}
+
+/// What applying a migration did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MigrationReport {
+    pub function_id: String,
+    pub from: i64,
+    pub to: i64,
+    pub declared: bool,
+    pub moved: Vec<MovedSchedule>,
+    pub not_moved: Vec<UnmovedSchedule>,
+}
+
+/// A schedule the migration moved, with its new data (pretty-printed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MovedSchedule {
+    pub id: i64,
+    pub title: String,
+    pub data: String,
+}
+
+/// A schedule the migration left on its version, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UnmovedSchedule {
+    pub id: i64,
+    pub title: String,
+    pub reason: String,
 }
 
 /// A function's outgoing HTTP: what its manifest asks for and what is granted.
@@ -81,6 +132,33 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
         granted,
         may_grant: access.rights.caller.is_admin(),
     });
+    let versions = engine
+        .store()
+        .list_functions()
+        .await?
+        .into_iter()
+        .filter(|f| f.id == id && access.rights.may_view_function(&f.id, f.version))
+        .map(|f| VersionLink {
+            version: f.version,
+            title: f.title,
+        })
+        .collect();
+    // Migrating moves schedules whoever may see them: admins only.
+    let migrations = match access.rights.caller.is_admin() {
+        true => engine
+            .store()
+            .schedule_counts_by_version(&id)
+            .await?
+            .into_iter()
+            .filter(|&(older, count)| older < version && count > 0)
+            .map(|(older, count)| MigrationOffer {
+                from: older,
+                schedules: count,
+                declared: function.migrates_from.contains(&older),
+            })
+            .collect(),
+        false => Vec::new(),
+    };
     Ok(FunctionDetail {
         summary: ssr::summary(&function),
         data_schema: ssr::pretty(&function.data_schema),
@@ -89,10 +167,32 @@ pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, Ap
         created_at: crate::components::show_instant(function.created_at),
         schedules: schedules
             .iter()
-            .map(crate::schedules::ssr::summary)
+            .map(|s| crate::schedules::ssr::summary(s, false))
             .collect(),
         http,
+        versions,
+        migrates_from: function.migrates_from.clone(),
+        migrations,
     })
+}
+
+/// Moves the schedules of version `from` to version `to`, each whose data
+/// version `to`'s migration converts to data its schema accepts (or, with no
+/// migration declared, whose data already fits); reports the others with
+/// the reason. Admins only.
+#[server]
+pub async fn migrate_schedules(
+    function_id: String,
+    from: i64,
+    to: i64,
+) -> Result<MigrationReport, AppError> {
+    let engine = crate::error::engine()?;
+    let admin = crate::auth::ssr::require_admin().await?;
+    let report = engine.migrate_schedules(&function_id, from, to).await?;
+    tracing::info!(function.id = %function_id, from, to, by = %admin.name,
+        moved = report.moved.len(), not_moved = report.not_moved.len(),
+        "schedules migrated from the dashboard");
+    Ok(ssr::report(report))
 }
 
 /// Replaces the hosts a function may send HTTP requests to: one per line,
@@ -114,7 +214,8 @@ pub async fn set_http_grants(function_id: String, hosts: String) -> Result<Vec<S
 
 /// Registers an uploaded module. The form sends the file as `module` and,
 /// for a module without an `enschedule` section, the manifest fields `id`,
-/// `version`, `title`, `description`, `dataSchema` and `example`.
+/// `version`, `title`, `description`, `dataSchema`, `example` and
+/// `migratesFrom` (versions separated by commas).
 #[server(input = MultipartFormData)]
 pub async fn upload_function(data: MultipartData) -> Result<Uploaded, AppError> {
     // A module is code that runs on the server's workers: admins only.
@@ -240,7 +341,48 @@ pub(crate) mod ssr {
             default_schedule_access: Default::default(),
             default_run_access: Default::default(),
             capabilities: Default::default(),
+            migrates_from: migrates_from(field("migratesFrom"))?,
         }))
+    }
+
+    /// The versions typed as `1, 2`; empty for none.
+    fn migrates_from(text: &str) -> Result<Vec<i64>, AppError> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                part.parse::<i64>().map_err(|_| {
+                    AppError::Invalid(format!("migratesFrom: `{part}` is not a version number"))
+                })
+            })
+            .collect()
+    }
+
+    pub fn report(report: worker::migrate::MigrationReport) -> super::MigrationReport {
+        super::MigrationReport {
+            function_id: report.function_id,
+            from: report.from,
+            to: report.to,
+            declared: report.declared,
+            moved: report
+                .moved
+                .into_iter()
+                .map(|m| super::MovedSchedule {
+                    id: m.schedule_id,
+                    title: m.title,
+                    data: pretty(&m.data),
+                })
+                .collect(),
+            not_moved: report
+                .not_moved
+                .into_iter()
+                .map(|n| super::UnmovedSchedule {
+                    id: n.schedule_id,
+                    title: n.title,
+                    reason: n.reason,
+                })
+                .collect(),
+        }
     }
 }
 
@@ -281,13 +423,14 @@ pub fn FunctionsPage() -> impl IntoView {
 pub fn FunctionPage() -> impl IntoView {
     let params = use_params_map();
     let grant = ServerAction::<SetHttpGrants>::new();
+    let migrate = ServerAction::<MigrateSchedules>::new();
     let function = Resource::new(
         move || {
             params.with(|p| {
                 (
                     p.get("id").unwrap_or_default(),
                     p.get("version").unwrap_or_default(),
-                    grant.version().get(),
+                    grant.version().get() + migrate.version().get(),
                 )
             })
         },
@@ -318,6 +461,10 @@ pub fn FunctionPage() -> impl IntoView {
                             <dt>"Module"</dt>
                             <dd class="mono">{format!("sha256:{} · {} bytes", &f.module_hash[..16], f.module_size)}</dd>
                             <dt>"Registered"</dt><dd>{f.created_at.clone()}</dd>
+                            {(!f.migrates_from.is_empty()).then(|| view! {
+                                <dt>"Migrates from"</dt>
+                                <dd id="migrates-from">{versions_text(&f.migrates_from)}</dd>
+                            })}
                         </dl>
                         <div class="columns">
                             <div><h2>"Data schema"</h2><JsonBlock json=f.data_schema.clone() /></div>
@@ -326,11 +473,141 @@ pub fn FunctionPage() -> impl IntoView {
                         {f.http.clone().map(|http| view! {
                             <HttpGrants function_id=f.summary.id.clone() http action=grant />
                         })}
+                        <Versions id=f.summary.id.clone() current=f.summary.version versions=f.versions />
+                        {(!f.migrations.is_empty()).then(|| view! {
+                            <Migrations
+                                function_id=f.summary.id.clone()
+                                to=f.summary.version
+                                offers=f.migrations
+                                action=migrate
+                            />
+                        })}
                         <h2>"Schedules"</h2>
                         <ScheduleTable schedules=f.schedules />
                     }
                 })}
             </Suspense>
+            {move || migrate.value().get().map(|result| match result {
+                Ok(report) => view! { <MigrationReportView report /> }.into_any(),
+                Err(error) => view! { <crate::components::ErrorNotice error /> }.into_any(),
+            })}
+        </section>
+    }
+}
+
+/// `1, 2 and 3`.
+fn versions_text(versions: &[i64]) -> String {
+    let names: Vec<String> = versions.iter().map(i64::to_string).collect();
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    }
+}
+
+/// The versions of a function, each a link but the one shown.
+#[component]
+fn Versions(id: String, current: i64, versions: Vec<VersionLink>) -> impl IntoView {
+    view! {
+        <section id="versions">
+            <h2>"Versions"</h2>
+            <ul class="versions">
+                {versions.into_iter().map(|v| {
+                    let label = format!("version {} — {}", v.version, v.title);
+                    if v.version == current {
+                        view! { <li aria-current="page"><strong>{label}</strong>" (this page)"</li> }.into_any()
+                    } else {
+                        let href = format!("/functions/{id}/{}", v.version);
+                        view! { <li><A href=href>{label}</A></li> }.into_any()
+                    }
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// For admins: a form per older version with schedules, moving them to this
+/// version.
+#[component]
+fn Migrations(
+    function_id: String,
+    to: i64,
+    offers: Vec<MigrationOffer>,
+    action: ServerAction<MigrateSchedules>,
+) -> impl IntoView {
+    view! {
+        <section id="migrations">
+            <h2>"Migrate schedules"</h2>
+            <p class="muted">
+                "Schedules stay on their version until they are migrated. A schedule moves only "
+                "when its new data matches this version's data schema; the others stay, and the "
+                "report says why."
+            </p>
+            {offers.into_iter().map(|offer| {
+                let count = match offer.schedules {
+                    1 => "1 schedule".to_string(),
+                    n => format!("{n} schedules"),
+                };
+                let how = if offer.declared {
+                    format!("This version's migration rewrites their data from version {}.", offer.from)
+                } else {
+                    format!(
+                        "This version declares no migration from version {}: only data that \
+                         already matches its schema moves, unchanged.",
+                        offer.from
+                    )
+                };
+                let function_id = function_id.clone();
+                view! {
+                    <ActionForm action attr:class="form migration" attr:data-from=offer.from.to_string()>
+                        <input type="hidden" name="function_id" value=function_id />
+                        <input type="hidden" name="from" value=offer.from.to_string() />
+                        <input type="hidden" name="to" value=to.to_string() />
+                        <p>{format!("Version {}: {count}. ", offer.from)}{how}</p>
+                        <button type="submit" disabled=move || action.pending().get()>
+                            {format!("Migrate schedules from version {}", offer.from)}
+                        </button>
+                    </ActionForm>
+                }
+            }).collect_view()}
+        </section>
+    }
+}
+
+/// What a migration did: the schedules moved, with their new data, and
+/// those left behind, with the reason.
+#[component]
+fn MigrationReportView(report: MigrationReport) -> impl IntoView {
+    let summary = format!(
+        "Migrated from version {} to version {}: {} moved, {} not moved.",
+        report.from,
+        report.to,
+        report.moved.len(),
+        report.not_moved.len()
+    );
+    let link = |id: i64, title: String| view! { <A href=format!("/schedules/{id}")>{title}</A> };
+    view! {
+        <section id="migration-report">
+            <p class="notice notice-ok" role="status">{summary}</p>
+            {(!report.moved.is_empty()).then(|| view! {
+                <table class="table" id="migration-moved">
+                    <thead><tr><th>"Moved"</th><th>"New data"</th></tr></thead>
+                    <tbody>
+                        {report.moved.into_iter().map(|m| view! {
+                            <tr><td>{link(m.id, m.title)}</td><td><JsonBlock json=m.data /></td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {(!report.not_moved.is_empty()).then(|| view! {
+                <table class="table" id="migration-not-moved">
+                    <thead><tr><th>"Not moved"</th><th>"Why"</th></tr></thead>
+                    <tbody>
+                        {report.not_moved.into_iter().map(|n| view! {
+                            <tr><td>{link(n.id, n.title)}</td><td>{n.reason}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
         </section>
     }
 }
@@ -429,6 +706,7 @@ pub fn UploadPage() -> impl IntoView {
                     <label>"Description" <input type="text" name="description" /></label>
                     <label>"Data schema (JSON Schema)" <textarea name="dataSchema" rows="4" class="mono">"{}"</textarea></label>
                     <label>"Example data (JSON)" <textarea name="example" rows="3" class="mono">"{}"</textarea></label>
+                    <label>"Migrates from versions (optional, for example 1, 2)" <input type="text" name="migratesFrom" /></label>
                 </fieldset>
                 <button type="submit" disabled=move || upload.pending().get()>"Upload"</button>
             </form>

@@ -23,6 +23,10 @@ pub struct ScheduleSummary {
     pub timezone: String,
     pub status: String,
     pub next_run_at: Option<String>,
+    /// `NO_WORKER`: its function version is not registered, so nothing can
+    /// run it and it fires nothing until the version is back (or the
+    /// schedule is migrated to another one).
+    pub no_worker: bool,
 }
 
 /// A schedule with its data, policies, latest runs and decisions.
@@ -62,10 +66,20 @@ pub async fn list_schedules() -> Result<Vec<ScheduleSummary>, AppError> {
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let schedules = engine.store().list_schedules().await?;
+    let registered: std::collections::HashSet<(String, i64)> = engine
+        .store()
+        .list_functions()
+        .await?
+        .into_iter()
+        .map(|f| (f.id, f.version))
+        .collect();
     Ok(schedules
         .iter()
         .filter(|s| access.rights.may_view_schedule(s))
-        .map(ssr::summary)
+        .map(|s| {
+            let key = (s.function_id.clone(), s.function_version);
+            ssr::summary(s, !registered.contains(&key))
+        })
         .collect())
 }
 
@@ -93,7 +107,16 @@ pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
         .store()
         .list_events(id, ssr::EVENTS_ON_SCHEDULE_PAGE)
         .await?;
-    Ok(ssr::detail(&schedule, &runs, &events))
+    let no_worker = match engine
+        .store()
+        .get_function(&schedule.function_id, schedule.function_version)
+        .await
+    {
+        Ok(_) => false,
+        Err(worker::StoreError::NotFound(_)) => true,
+        Err(other) => return Err(other.into()),
+    };
+    Ok(ssr::detail(&schedule, &runs, &events, no_worker))
 }
 
 #[server]
@@ -311,6 +334,7 @@ pub(crate) mod ssr {
         schedule: &Schedule,
         runs: &[worker::model::Run],
         events: &[worker::model::ScheduleEvent],
+        no_worker: bool,
     ) -> super::ScheduleDetail {
         let retry = &schedule.retry;
         let retries = match retry.max_retries {
@@ -336,7 +360,7 @@ pub(crate) mod ssr {
             _ => None,
         };
         super::ScheduleDetail {
-            summary: summary(schedule),
+            summary: summary(schedule, no_worker),
             description_of_timing,
             description: schedule.description.clone(),
             data: crate::functions::ssr::pretty(&schedule.data),
@@ -411,7 +435,9 @@ pub(crate) mod ssr {
         }
     }
 
-    pub fn summary(schedule: &Schedule) -> ScheduleSummary {
+    /// A schedule in a list; `no_worker` when its function version is not
+    /// registered.
+    pub fn summary(schedule: &Schedule, no_worker: bool) -> ScheduleSummary {
         ScheduleSummary {
             id: schedule.id,
             title: schedule.title.clone(),
@@ -429,6 +455,7 @@ pub(crate) mod ssr {
             timezone: schedule.timezone.clone(),
             status: schedule.status.as_str().to_string(),
             next_run_at: schedule.next_run_at.map(show_instant),
+            no_worker,
         }
     }
 
@@ -563,6 +590,17 @@ fn TimingPreviewView(preview: TimingPreview) -> impl IntoView {
     }
 }
 
+/// `NO_WORKER`: the schedule's function version is not registered.
+#[component]
+fn NoWorkerBadge() -> impl IntoView {
+    view! {
+        <span class="badge badge-no_worker" data-status="NO_WORKER"
+            title="Its function version is not registered: it fires nothing until it is">
+            "NO_WORKER"
+        </span>
+    }
+}
+
 /// A table of schedules, shared by the list and a function's page.
 #[component]
 pub fn ScheduleTable(schedules: Vec<ScheduleSummary>) -> impl IntoView {
@@ -580,7 +618,10 @@ pub fn ScheduleTable(schedules: Vec<ScheduleSummary>) -> impl IntoView {
                         <td><A href=format!("/schedules/{}", s.id)>{s.title}</A></td>
                         <td class="mono">{format!("{} v{}", s.function_id, s.function_version)}</td>
                         <td class="mono">{s.timing}<div class="muted">{s.timezone}</div></td>
-                        <td><StatusBadge status=s.status /></td>
+                        <td>
+                            <StatusBadge status=s.status />
+                            {s.no_worker.then(|| view! { " " <NoWorkerBadge /> })}
+                        </td>
                         <td>{s.next_run_at.unwrap_or_else(|| "—".into())}</td>
                     </tr>
                 }).collect_view()}
@@ -681,6 +722,16 @@ pub fn SchedulePage() -> impl IntoView {
                                 </ActionForm>
                             </div>
                         </div>
+                        {s.summary.no_worker.then(|| view! {
+                            <p class="notice notice-error" id="no-worker">
+                                {format!(
+                                    "NO_WORKER: {} version {} is not registered, so nothing runs this \
+                                     schedule and it fires nothing until that version is registered \
+                                     again; a newer version's page can migrate it.",
+                                    s.summary.function_id, s.summary.function_version
+                                )}
+                            </p>
+                        })}
                         <p>{s.description.clone()}</p>
                         <dl class="facts">
                             <dt>"Function"</dt>
@@ -691,7 +742,11 @@ pub fn SchedulePage() -> impl IntoView {
                                 {s.description_of_timing.clone().map(|d| view! { <div class="muted" id="timing-description">{d}</div> })}
                             </dd>
                             <dt>"Timezone"</dt><dd>{s.summary.timezone.clone()}</dd>
-                            <dt>"Status"</dt><dd><StatusBadge status=s.summary.status.clone() /></dd>
+                            <dt>"Status"</dt>
+                            <dd>
+                                <StatusBadge status=s.summary.status.clone() />
+                                {s.summary.no_worker.then(|| view! { " " <NoWorkerBadge /> })}
+                            </dd>
                             <dt>"Next run"</dt><dd id="next-run">{next_run}</dd>
                             <dt>"Timeout"</dt><dd>{s.timeout.clone()}</dd>
                             <dt>"Catch-up"</dt><dd>{s.catch_up.clone()}</dd>

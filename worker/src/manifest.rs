@@ -39,6 +39,11 @@ pub struct Manifest {
     /// what an admin grants is given.
     #[serde(default, skip_serializing_if = "Capabilities::is_empty")]
     pub capabilities: Capabilities,
+    /// The older versions whose schedules' data this version can migrate:
+    /// run with the command line `<id> --migrate-from <N>`, the module reads
+    /// version N's data on stdin and writes this version's on stdout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub migrates_from: Vec<i64>,
 }
 
 /// Capabilities a function asks for.
@@ -159,7 +164,8 @@ pub fn inspect(bytes: &[u8]) -> Result<ModuleInfo, ManifestError> {
 
 impl Manifest {
     /// Checks every field: a usable id, a positive version, a title, a valid
-    /// JSON Schema, and an example that satisfies it.
+    /// JSON Schema, an example that satisfies it, and migrations from older
+    /// versions only.
     pub fn validate(&self) -> Result<(), ManifestError> {
         let invalid = |field, problem: &str| {
             Err(ManifestError::Invalid {
@@ -194,6 +200,21 @@ impl Manifest {
             })?;
         if let Some(problem) = first_violation(&validator, &self.example) {
             return invalid("example", &format!("does not match dataSchema: {problem}"));
+        }
+        if let Some(older) = self
+            .migrates_from
+            .iter()
+            .find(|&&older| older < 1 || older >= self.version)
+        {
+            let problem = match self.version {
+                1 => format!("{older}: version 1 has no older versions to migrate from"),
+                version => format!(
+                    "{older} is not an older version: version {version} can migrate from \
+                     versions 1 to {}",
+                    version - 1
+                ),
+            };
+            return invalid("migratesFrom", &problem);
         }
         for host in self.capabilities.requested_hosts() {
             crate::runtime::http::parse_grant(host).map_err(|problem| ManifestError::Invalid {

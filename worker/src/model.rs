@@ -17,6 +17,9 @@ pub struct Function {
     /// The hosts its manifest asks to reach over HTTP (admins grant them);
     /// `None` when it makes no HTTP requests.
     pub requested_hosts: Option<Vec<String>>,
+    /// The older versions whose schedules' data this version can migrate
+    /// (the manifest's `migratesFrom`), ascending; empty when none.
+    pub migrates_from: Vec<i64>,
     /// SHA-256 of the module's bytes, hex; the key of the stored module.
     pub module_hash: String,
     pub module_size: i64,
@@ -434,10 +437,16 @@ pub enum EventKind {
     Resumed,
     /// The definition changed.
     Updated,
+    /// The schedule moved to another version of its function, with its data
+    /// rewritten by that version's migration or kept as it was.
+    Migrated,
+    /// Applying a migration left the schedule on its version; the reason
+    /// says why (the migration failed, or the new data broke the schema).
+    NotMigrated,
 }
 
 impl EventKind {
-    const ALL: [EventKind; 8] = [
+    const ALL: [EventKind; 10] = [
         EventKind::Skipped,
         EventKind::CaughtUp,
         EventKind::Retried,
@@ -446,6 +455,8 @@ impl EventKind {
         EventKind::Paused,
         EventKind::Resumed,
         EventKind::Updated,
+        EventKind::Migrated,
+        EventKind::NotMigrated,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -458,6 +469,8 @@ impl EventKind {
             EventKind::Paused => "paused",
             EventKind::Resumed => "resumed",
             EventKind::Updated => "updated",
+            EventKind::Migrated => "migrated",
+            EventKind::NotMigrated => "not_migrated",
         }
     }
 

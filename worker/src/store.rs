@@ -22,6 +22,7 @@ use crate::model::{
 };
 
 mod accounts;
+mod moves;
 
 pub use self::accounts::StoredUser;
 
@@ -170,11 +171,15 @@ const SCHEDULE_COLUMNS: &str = "id, function_id, function_version, title, descri
      max_retries, backoff, backoff_base_ms, backoff_cap_ms, failure_trigger, event_id, status, \
      next_run_at, created_at, updated_at";
 
+/// A condition on `schedules`: its function version is registered.
+const HAS_FUNCTION: &str = "EXISTS (SELECT 1 FROM functions fv \
+     WHERE fv.id = schedules.function_id AND fv.version = schedules.function_version)";
+
 const EVENT_COLUMNS: &str =
     "id, schedule_id, at, kind, run_id, first_fire_time, last_fire_time, fire_count, reason";
 
 const FUNCTION_COLUMNS: &str = "f.id, f.version, f.title, f.description, f.data_schema, \
-     f.example, f.requested_hosts, f.module_hash, m.size, f.created_at";
+     f.example, f.requested_hosts, f.migrates_from, f.module_hash, m.size, f.created_at";
 
 impl Store {
     /// Opens (creating if needed) a SQLite database and brings its schema up
@@ -247,9 +252,10 @@ impl Store {
             .http
             .as_ref()
             .map(|http| serde_json::to_string(&http.allow).unwrap_or_else(|_| "[]".into()));
+        let migrates_from = migrates_from_column(&manifest.migrates_from);
         let existing = sqlx::query(
-            "SELECT module_hash, title, description, data_schema, example, requested_hosts \
-             FROM functions WHERE id = $1 AND version = $2",
+            "SELECT module_hash, title, description, data_schema, example, requested_hosts, \
+             migrates_from FROM functions WHERE id = $1 AND version = $2",
         )
         .bind(&manifest.id)
         .bind(manifest.version)
@@ -261,7 +267,8 @@ impl Store {
                 && row.try_get::<String, _>("description")? == manifest.description
                 && json(&row, "data_schema")? == manifest.data_schema
                 && json(&row, "example")? == manifest.example
-                && row.try_get::<Option<String>, _>("requested_hosts")? == requested_hosts;
+                && row.try_get::<Option<String>, _>("requested_hosts")? == requested_hosts
+                && row.try_get::<Option<String>, _>("migrates_from")? == migrates_from;
             return if same {
                 Ok(Registered::Unchanged)
             } else {
@@ -285,7 +292,8 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO functions (id, version, title, description, data_schema, example, \
-             requested_hosts, module_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             requested_hosts, migrates_from, module_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&manifest.id)
         .bind(manifest.version)
@@ -294,6 +302,7 @@ impl Store {
         .bind(manifest.data_schema.to_string())
         .bind(manifest.example.to_string())
         .bind(&requested_hosts)
+        .bind(&migrates_from)
         .bind(&hash)
         .bind(ms(now))
         .execute(&mut *tx)
@@ -460,11 +469,15 @@ impl Store {
         rows.iter().map(schedule_from_row).collect()
     }
 
-    /// Active schedules whose next fire time has come, oldest first.
+    /// Active schedules whose next fire time has come, oldest first. A
+    /// schedule whose function version is not registered (`NO_WORKER`) is
+    /// left out: nothing could run it, so its fire times wait, and once the
+    /// version is back they count as missed and follow its catch-up policy.
     pub async fn due_schedules(&self, now: DateTime<Utc>, limit: i64) -> Result<Vec<Schedule>> {
         let sql = format!(
             "SELECT {SCHEDULE_COLUMNS} FROM schedules \
              WHERE status = 'active' AND next_run_at IS NOT NULL AND next_run_at <= $1 \
+               AND {HAS_FUNCTION} \
              ORDER BY next_run_at LIMIT $2"
         );
         let rows = sqlx::query(&sql)
@@ -567,13 +580,13 @@ impl Store {
     /// The earliest instant at which something becomes due: a schedule's next
     /// fire time or a pending run's start.
     pub async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>> {
-        let at: Option<i64> = sqlx::query_scalar(
+        let sql = format!(
             "SELECT MIN(t) FROM (\
-               SELECT MIN(next_run_at) AS t FROM schedules WHERE status = 'active' \
-               UNION ALL SELECT MIN(due_at) AS t FROM runs WHERE status = 'pending')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+               SELECT MIN(next_run_at) AS t FROM schedules \
+                 WHERE status = 'active' AND {HAS_FUNCTION} \
+               UNION ALL SELECT MIN(due_at) AS t FROM runs WHERE status = 'pending')"
+        );
+        let at: Option<i64> = sqlx::query_scalar(&sql).fetch_one(&self.pool).await?;
         Ok(at.map(from_ms))
     }
 
@@ -993,6 +1006,15 @@ fn run_status(text: &str) -> Result<RunStatus> {
     RunStatus::parse(text).ok_or_else(|| StoreError::Corrupt(format!("run status `{text}`")))
 }
 
+/// The `migrates_from` column: the versions ascending and once each, as a
+/// JSON array; NULL for none.
+fn migrates_from_column(versions: &[i64]) -> Option<String> {
+    let mut versions = versions.to_vec();
+    versions.sort_unstable();
+    versions.dedup();
+    (!versions.is_empty()).then(|| Value::from(versions).to_string())
+}
+
 fn function_from_row(row: &SqliteRow) -> Result<Function> {
     Ok(Function {
         id: row.try_get("id")?,
@@ -1007,6 +1029,11 @@ fn function_from_row(row: &SqliteRow) -> Result<Function> {
                     .map_err(|e| StoreError::Corrupt(format!("requested hosts: {e}")))?,
             ),
             None => None,
+        },
+        migrates_from: match row.try_get::<Option<String>, _>("migrates_from")? {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| StoreError::Corrupt(format!("migrates from: {e}")))?,
+            None => Vec::new(),
         },
         module_hash: row.try_get("module_hash")?,
         module_size: row.try_get("size")?,

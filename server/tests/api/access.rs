@@ -188,6 +188,7 @@ async fn every_server_function_answers_each_caller_with_the_right_status() {
         ("get_run", GetRun::PATH, vec![("id", &restricted_run)], [401, 404, 200, 200, 200]),
         ("list_functions", ListFunctions::PATH, vec![], [401, 200, 200, 200, 200]),
         ("get_function", GetFunction::PATH, vec![("id", "log-job"), ("version", "1")], [401, 200, 200, 200, 200]),
+        ("migrate_schedules", MigrateSchedules::PATH, vec![("function_id", "log-job"), ("from", "1"), ("to", "1")], [401, 403, 403, 403, 422]),
         ("me", app::auth::Me::PATH, vec![], [200, 200, 200, 200, 200]),
         ("list_accounts", ListAccounts::PATH, vec![], [401, 403, 403, 403, 200]),
         ("create_group", CreateGroup::PATH, vec![("name", "later")], [401, 403, 403, 403, 200]),

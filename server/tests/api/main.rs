@@ -8,3 +8,4 @@ mod helpers;
 mod http;
 mod openapi;
 mod rest;
+mod versions;

@@ -19,6 +19,7 @@ fn manifest(id: &str, version: i64) -> Manifest {
         default_schedule_access: Default::default(),
         default_run_access: Default::default(),
         capabilities: Default::default(),
+        migrates_from: Vec::new(),
     }
 }
 

@@ -13,3 +13,4 @@ mod queue;
 mod runtime;
 mod sandbox;
 mod timing;
+mod versions;
