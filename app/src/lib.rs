@@ -14,5 +14,6 @@ pub mod functions;
 pub mod runs;
 pub mod schedules;
 mod shell;
+pub mod workers;
 
 pub use shell::{App, shell};

@@ -10,6 +10,7 @@ use crate::auth::{ProfilePage, SignInPage, me};
 use crate::functions::{FunctionPage, FunctionsPage, UploadPage};
 use crate::runs::{RunPage, RunsPage};
 use crate::schedules::{EditSchedulePage, NewSchedulePage, SchedulePage, SchedulesPage};
+use crate::workers::WorkersPage;
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                     <A href="/functions">"Functions"</A>
                     <A href="/schedules">"Schedules"</A>
                     <A href="/runs">"Runs"</A>
+                    <A href="/workers">"Workers"</A>
                 </nav>
                 <SignedInAs />
             </header>
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/schedules/:id/edit") view=EditSchedulePage />
                     <Route path=path!("/runs") view=RunsPage />
                     <Route path=path!("/runs/:id") view=RunPage />
+                    <Route path=path!("/workers") view=WorkersPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/keys") view=AdminKeysPage />
                     <Route path=path!("/admin/access") view=AdminAccessPage />

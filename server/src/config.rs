@@ -58,6 +58,66 @@ pub struct ServeConfig {
     /// Whether to run the inline worker (turn off to serve the dashboard only).
     #[arg(long, env = "ENSCHEDULE_INLINE_WORKER", default_value_t = true, action = clap::ArgAction::Set)]
     pub inline_worker: bool,
+
+    #[command(flatten)]
+    pub worker: WorkerSettings,
+}
+
+/// Which worker a process is an instance of, and how it claims and runs.
+#[derive(Debug, Clone, Args)]
+pub struct WorkerSettings {
+    /// The logical worker this process is an instance of; schedules may
+    /// name it to run only here.
+    #[arg(long, env = "WORKER_ID", default_value = worker::access::INLINE_WORKER)]
+    pub worker_id: String,
+
+    /// The worker's title on the dashboard. Default: its id.
+    #[arg(long, env = "WORKER_TITLE")]
+    pub worker_title: Option<String>,
+
+    /// What the worker is for.
+    #[arg(long, env = "WORKER_DESCRIPTION", default_value = "")]
+    pub worker_description: String,
+
+    /// This process's id among the worker's instances. Default
+    /// `<worker id>@<hostname>`, the same across restarts, so a restarted
+    /// instance closes the runs it held; give each instance on one host its own.
+    #[arg(long, env = "INSTANCE_ID")]
+    pub instance_id: Option<String>,
+
+    /// Runs executing at once in this process, at most.
+    #[arg(long, env = "CONCURRENCY", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub concurrency: u32,
+
+    /// How long a claimed run's lease holds without renewal, in seconds; it is
+    /// renewed every third of that. A run whose lease runs out is `lost`.
+    #[arg(long, env = "LEASE_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(3..=3600))]
+    pub lease_seconds: u64,
+
+    /// The longest wait between looks at the database for work that other
+    /// processes created, in milliseconds.
+    #[arg(long, env = "POLL_INTERVAL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub poll_interval_ms: u64,
+
+    /// On SIGTERM, how long runs under way may take to finish before they
+    /// are stopped and released for another instance, in seconds.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            worker_id: worker::access::INLINE_WORKER.to_string(),
+            worker_title: None,
+            worker_description: String::new(),
+            instance_id: None,
+            concurrency: 16,
+            lease_seconds: 30,
+            poll_interval_ms: 1000,
+            shutdown_grace_seconds: 30,
+        }
+    }
 }
 
 impl std::fmt::Debug for ServeConfig {
@@ -75,6 +135,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("api_key", &redacted(&self.api_key))
             .field("secure_cookies", &self.secure_cookies)
             .field("inline_worker", &self.inline_worker)
+            .field("worker", &self.worker)
             .finish()
     }
 }

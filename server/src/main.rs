@@ -20,10 +20,22 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args)]
+struct WorkerArgs {
+    /// Also serve the REST API (on HOST and PORT).
+    #[arg(long)]
+    api: bool,
+    #[command(flatten)]
+    config: ServeConfig,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the dashboard and the API, with the inline worker running.
     Serve(ServeConfig),
+    /// Run an instance of a worker: claim and execute runs from the
+    /// database, beside `serve` and other instances on any host.
+    Worker(WorkerArgs),
     /// Bring the database schema up to date, then exit.
     Migrate(ServeConfig),
     /// Run one handler module once, locally, and exit with its exit status.
@@ -62,6 +74,7 @@ fn main() -> ExitCode {
             Command::Exec(args) => exec::run(args).await,
             Command::Next(args) => next::run(args),
             Command::Serve(config) => report(startup::serve(config).await),
+            Command::Worker(args) => report(startup::worker(args.config, args.api).await),
             Command::Migrate(config) => report(startup::migrate(config).await),
             Command::Apply(args) => remote::apply(args).await,
             Command::Get(args) => remote::get(args).await,

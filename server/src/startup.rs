@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -13,6 +14,8 @@ use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tower_sessions::SessionManagerLayer;
 use tower_sessions_sqlx_store::SqliteStore;
+use worker::access::function_key;
+use worker::instance::{self, Registration};
 use worker::manifest::Manifest;
 use worker::queue::EngineError;
 use worker::runtime::Runtime;
@@ -33,7 +36,9 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     engine: Engine,
-    inline_worker: bool,
+    /// The inline worker's instance, unless it is turned off.
+    instance: Option<Registration>,
+    grace: Duration,
 }
 
 impl Application {
@@ -41,8 +46,12 @@ impl Application {
     /// functions, and binds the listener.
     pub async fn build(config: &ServeConfig) -> anyhow::Result<Application> {
         let engine = open_engine(config).await?;
-        register_functions(&engine, config).await?;
+        let functions = register_functions(&engine, config).await?;
         set_up_admin(&engine, config).await?;
+        let instance = match config.inline_worker {
+            true => Some(registration(&engine, config, functions).await?),
+            false => None,
+        };
         let sessions = crate::auth::session_layer(&engine, config.secure_cookies)
             .await
             .context("Failed to set up the session store")?;
@@ -70,7 +79,8 @@ impl Application {
             listener,
             router,
             engine,
-            inline_worker: config.inline_worker,
+            instance,
+            grace: Duration::from_secs(config.worker.shutdown_grace_seconds),
         })
     }
 
@@ -91,25 +101,15 @@ impl Application {
     }
 
     /// Serves until SIGINT or SIGTERM; the inline worker then stops claiming
-    /// and lets its runs finish.
+    /// and lets its runs finish within the grace period.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-        let worker = self.inline_worker.then(|| {
-            let mut stop = stop_rx;
-            tokio::spawn(self.engine.clone().run_until_stopped(async move {
-                let _ = stop.wait_for(|stopped| *stopped).await;
-            }))
-        });
-
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("The HTTP server failed")?;
-        let _ = stop_tx.send(true);
-        if let Some(worker) = worker {
-            let _ = worker.await;
-        }
-        Ok(())
+        serve_until_stopped(
+            self.engine,
+            self.instance,
+            self.grace,
+            Some((self.listener, self.router)),
+        )
+        .await
     }
 }
 
@@ -119,6 +119,69 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let app = Application::build(&config).await?;
     tracing::info!(url = %format!("http://{}:{}", config.host, app.port()), "dashboard and API listening");
     app.run_until_stopped().await
+}
+
+/// `enschedule worker`: an instance of a worker, claiming and executing
+/// runs from the database; with `api`, it also serves the REST API.
+pub async fn worker(config: ServeConfig, api: bool) -> anyhow::Result<()> {
+    init_tracing();
+    let engine = open_engine(&config).await?;
+    let functions = register_functions(&engine, &config).await?;
+    let registration = registration(&engine, &config, functions).await?;
+    let http = match api {
+        true => {
+            let address = config.address()?;
+            let listener = TcpListener::bind(address)
+                .await
+                .with_context(|| format!("Failed to listen on {address}"))?;
+            let api = crate::api::ApiState::new(engine.clone(), config.api_key.as_deref());
+            let router = Router::new()
+                .nest("/api/v1", crate::api::router(api))
+                .layer(TraceLayer::new_for_http());
+            tracing::info!(url = %format!("http://{}/api/v1", listener.local_addr()?), "REST API listening");
+            Some((listener, router))
+        }
+        false => None,
+    };
+    let grace = Duration::from_secs(config.worker.shutdown_grace_seconds);
+    serve_until_stopped(engine, Some(registration), grace, http).await
+}
+
+/// Runs the instance (if any) and serves HTTP (if any) until SIGINT or
+/// SIGTERM; then the instance stops claiming and its runs get `grace`.
+async fn serve_until_stopped(
+    engine: Engine,
+    instance: Option<Registration>,
+    grace: Duration,
+    http: Option<(TcpListener, Router)>,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = instance.map(|registration| {
+        let mut stop = stop_rx;
+        tokio::spawn(instance::serve(
+            engine,
+            registration,
+            async move {
+                let _ = stop.wait_for(|stopped| *stopped).await;
+            },
+            grace,
+        ))
+    });
+    match http {
+        Some((listener, router)) => axum::serve(listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("The HTTP server failed")?,
+        None => shutdown_signal().await,
+    }
+    let _ = stop_tx.send(true);
+    if let Some(worker) = worker {
+        worker
+            .await
+            .context("The worker instance panicked")?
+            .context("The worker instance failed")?;
+    }
+    Ok(())
 }
 
 /// `enschedule migrate`.
@@ -184,7 +247,15 @@ async fn open_store(config: &ServeConfig) -> anyhow::Result<Store> {
 
 async fn open_engine(config: &ServeConfig) -> anyhow::Result<Engine> {
     let store = open_store(config).await?;
+    let worker = &config.worker;
+    let lease = Duration::from_secs(worker.lease_seconds);
     let options = EngineOptions {
+        worker_id: worker.worker_id.clone(),
+        instance_id: instance_id(config),
+        concurrency: worker.concurrency as usize,
+        lease,
+        lease_renewal: lease / 3,
+        poll_interval: Duration::from_millis(worker.poll_interval_ms),
         default_timezone: config.default_timezone()?,
         ..EngineOptions::default()
     };
@@ -196,11 +267,48 @@ async fn open_engine(config: &ServeConfig) -> anyhow::Result<Engine> {
     Ok(Engine::new(store, runtime, Arc::new(SystemClock), options))
 }
 
-/// Registers the bundled modules and those named by `IMPORT_FUNCTIONS`.
-async fn register_functions(engine: &Engine, config: &ServeConfig) -> anyhow::Result<()> {
+fn instance_id(config: &ServeConfig) -> String {
+    let worker = &config.worker;
+    worker
+        .instance_id
+        .clone()
+        .unwrap_or_else(|| instance::default_instance_id(&worker.worker_id, &instance::hostname()))
+}
+
+/// What this process tells the database about itself as an instance.
+async fn registration(
+    engine: &Engine,
+    config: &ServeConfig,
+    functions: Vec<String>,
+) -> anyhow::Result<Registration> {
+    let worker = &config.worker;
+    let rules = engine.store().rule_book().await?;
+    Ok(Registration {
+        access: instance::stated_access(&rules, &worker.worker_id, &functions),
+        worker_id: worker.worker_id.clone(),
+        instance_id: instance_id(config),
+        hostname: instance::hostname(),
+        title: worker
+            .worker_title
+            .clone()
+            .unwrap_or_else(|| worker.worker_id.clone()),
+        description: worker.worker_description.clone(),
+        concurrency: worker.concurrency as usize,
+        poll_interval: Duration::from_millis(worker.poll_interval_ms),
+        functions,
+    })
+}
+
+/// Registers the bundled modules and those named by `IMPORT_FUNCTIONS`;
+/// answers them as `id@version`, the functions this instance loaded.
+async fn register_functions(engine: &Engine, config: &ServeConfig) -> anyhow::Result<Vec<String>> {
+    let mut loaded = Vec::new();
     for (name, module) in crate::bundled::MODULES {
         match engine.register_module(module, None).await {
-            Ok((manifest, outcome)) => log_registration(&manifest, outcome, "bundled"),
+            Ok((manifest, outcome)) => {
+                log_registration(&manifest, outcome, "bundled");
+                loaded.push(function_key(&manifest.id, manifest.version));
+            }
             // A version is immutable: the database keeps the module it has.
             // A bundled module that differs only in how it was built (another
             // compiler, say) must not stop the server from starting.
@@ -226,8 +334,9 @@ async fn register_functions(engine: &Engine, config: &ServeConfig) -> anyhow::Re
             .await
             .with_context(|| format!("IMPORT_FUNCTIONS: {} was refused", path.display()))?;
         log_registration(&manifest, outcome, &path.display().to_string());
+        loaded.push(function_key(&manifest.id, manifest.version));
     }
-    Ok(())
+    Ok(loaded)
 }
 
 /// Makes sure an admin can sign in: `ADMIN_ACCOUNT`, or on a first start with

@@ -422,6 +422,17 @@ pub struct Access {
 }
 
 impl Access {
+    pub fn may_view_worker(&self, id: &str) -> bool {
+        self.caller
+            .may(Right::WorkerView, &self.rules.worker_chain(id))
+    }
+
+    /// Checks `right` on a worker.
+    pub fn check_worker(&self, right: Right, id: &str) -> Result<(), Denied> {
+        let chain = self.rules.worker_chain(id);
+        self.check(Right::WorkerView, right, &chain, || format!("worker {id}"))
+    }
+
     pub fn may_view_function(&self, id: &str, version: i64) -> bool {
         let chain = self.rules.function_chain(id, version);
         self.caller.may(Right::FunctionView, &chain)

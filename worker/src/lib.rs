@@ -12,6 +12,7 @@
 pub mod access;
 pub mod accounts;
 pub mod clock;
+pub mod instance;
 pub mod manifest;
 pub mod migrate;
 pub mod model;

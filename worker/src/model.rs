@@ -231,6 +231,8 @@ pub struct NewSchedule {
     /// A name the caller chose: applying a schedule with a known `event_id`
     /// updates that schedule instead of creating another.
     pub event_id: Option<String>,
+    /// The worker whose instances alone run it; `None` for any worker.
+    pub worker_id: Option<String>,
 }
 
 impl NewSchedule {
@@ -251,6 +253,7 @@ impl NewSchedule {
             retry: RetryPolicy::default(),
             failure_trigger: None,
             event_id: None,
+            worker_id: None,
         }
     }
 }
@@ -272,6 +275,8 @@ pub struct Schedule {
     pub retry: RetryPolicy,
     pub failure_trigger: Option<i64>,
     pub event_id: Option<String>,
+    /// The worker whose instances alone run it; `None` for any worker.
+    pub worker_id: Option<String>,
     pub status: ScheduleStatus,
     /// The next fire time, or `None` when the schedule will not fire on its
     /// own (manual, paused, or a one-off that has fired).
@@ -398,6 +403,8 @@ pub struct Run {
     pub error: Option<String>,
     /// When someone asked to cancel the run while it was running.
     pub cancel_requested_at: Option<DateTime<Utc>>,
+    /// The worker whose instances alone may run it, from its schedule.
+    pub worker_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 

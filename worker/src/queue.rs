@@ -13,6 +13,7 @@
 //! it, sleeping until the next due time.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,14 +31,17 @@ use crate::model::{
 };
 use crate::runtime::{Cancel, Ending, Invocation, Limits, Runtime, RuntimeError};
 use crate::store::{
-    ActiveRuns, CancelRequest, Finished, Firing, FollowUp, NewEvent, NewRun, Registered, Store,
-    StoreError,
+    ActiveRuns, CancelRequest, Claimant, Finished, Firing, FollowUp, Lost, NewEvent, NewRun,
+    Registered, Store, StoreError,
 };
 use crate::timing::{self, Cron, TimingError};
 
 /// Settings of one engine instance.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
+    /// The logical worker this process is an instance of: it claims the
+    /// runs of schedules that name it, and those that name none.
+    pub worker_id: String,
     /// Names this process in the runs it claims.
     pub instance_id: String,
     /// Runs executing at once, at most.
@@ -62,7 +66,11 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            instance_id: "inline".to_string(),
+            worker_id: crate::access::INLINE_WORKER.to_string(),
+            instance_id: crate::instance::default_instance_id(
+                crate::access::INLINE_WORKER,
+                &crate::instance::hostname(),
+            ),
             concurrency: 16,
             lease: Duration::from_secs(30),
             lease_renewal: Duration::from_secs(10),
@@ -184,6 +192,8 @@ pub struct Engine {
     slots: Arc<Semaphore>,
     /// The cancel switches of the runs this instance is executing.
     executing: Arc<Mutex<HashMap<i64, Cancel>>>,
+    /// Set when shutting down: runs stopped now are released, not cancelled.
+    releasing: Arc<AtomicBool>,
 }
 
 impl Engine {
@@ -202,6 +212,7 @@ impl Engine {
             wake: Arc::new(Notify::new()),
             slots,
             executing: Arc::default(),
+            releasing: Arc::default(),
         }
     }
 
@@ -508,6 +519,10 @@ impl Engine {
             .event_id
             .map(|e| e.trim().to_string())
             .filter(|e| !e.is_empty());
+        let worker_id = match new.worker_id.as_deref().map(str::trim) {
+            Some(id) if !id.is_empty() => Some(self.known_worker(id).await?),
+            _ => None,
+        };
 
         Ok(Schedule {
             id: 0,
@@ -524,11 +539,33 @@ impl Engine {
             retry,
             failure_trigger: new.failure_trigger,
             event_id,
+            worker_id,
             status: ScheduleStatus::Active,
             next_run_at: None,
             created_at: now,
             updated_at: now,
         })
+    }
+
+    /// `id` if a worker of that id has registered (or is this engine's own);
+    /// else the error names the workers there are.
+    async fn known_worker(&self, id: &str) -> Result<String, EngineError> {
+        let workers = self.store.list_workers().await?;
+        if id == self.options.worker_id || workers.iter().any(|w| w.id == id) {
+            return Ok(id.to_string());
+        }
+        let mut known: Vec<&str> = workers.iter().map(|w| w.id.as_str()).collect();
+        if !known.contains(&self.options.worker_id.as_str()) {
+            known.push(&self.options.worker_id);
+        }
+        known.sort_unstable();
+        Err(EngineError::invalid(
+            "workerId",
+            format!(
+                "there is no worker `{id}` (the workers are: {})",
+                known.join(", ")
+            ),
+        ))
     }
 
     /// Sets the hosts a function's runs may send HTTP requests to, for every
@@ -691,9 +728,11 @@ impl Engine {
     }
 
     /// Runs the engine until `stop` resolves. Runs execute concurrently up to
-    /// the concurrency limit; a long run holds no other back. On stop, claiming
-    /// ends and the runs under way are awaited.
-    pub async fn run_until_stopped(self, stop: impl Future<Output = ()>) {
+    /// the concurrency limit; a long run holds no other back. On stop,
+    /// claiming ends and the runs under way have `grace` to finish; those
+    /// still going then are stopped and released for another instance to
+    /// start afresh.
+    pub async fn run_until_stopped(self, stop: impl Future<Output = ()>, grace: Duration) {
         tokio::pin!(stop);
         let mut executing = JoinSet::new();
         loop {
@@ -719,10 +758,23 @@ impl Engine {
             }
         }
         tracing::info!(
-            running = executing.len(),
+            running = self.executing().len(),
+            grace = ?grace,
             "engine stopping; waiting for runs under way"
         );
-        while executing.join_next().await.is_some() {}
+        let finished = async { while executing.join_next().await.is_some() {} };
+        tokio::pin!(finished);
+        if tokio::time::timeout(grace, &mut finished).await.is_err() {
+            tracing::warn!(
+                running = self.executing().len(),
+                "grace period over; releasing the runs still going"
+            );
+            self.releasing.store(true, Ordering::SeqCst);
+            for cancel in self.executing().values() {
+                cancel.trigger();
+            }
+            finished.await;
+        }
     }
 
     /// How long to sleep: until the next due time, at most the poll interval.
@@ -748,13 +800,29 @@ impl Engine {
     /// Marks running runs whose lease expired as lost, each with its retry or
     /// failure trigger.
     async fn sweep(&self) -> Result<Vec<i64>, EngineError> {
+        let runs = self.store.expired_leases(self.now()).await?;
+        self.mark_lost(runs, Lost::LeaseExpired).await
+    }
+
+    /// Marks the runs that this instance's id still holds as lost: a process
+    /// that starts under the id of one that died cannot still be running
+    /// them, so they need not wait for their leases to run out. Call it once
+    /// at start, before claiming.
+    pub async fn recover_held_runs(&self) -> Result<Vec<i64>, EngineError> {
+        let instance_id = self.options.instance_id.clone();
+        let runs = self.store.runs_held_by(&instance_id).await?;
+        self.mark_lost(runs, Lost::InstanceRestarted { instance_id })
+            .await
+    }
+
+    async fn mark_lost(&self, runs: Vec<Run>, why: Lost) -> Result<Vec<i64>, EngineError> {
         let now = self.now();
         let mut lost = Vec::new();
-        for run in self.store.expired_leases(now).await? {
+        for run in runs {
             let follow_up = self.follow_up(&run, RunStatus::Lost, now).await?;
-            if self.store.mark_lost(run.id, now, &follow_up).await? {
+            if self.store.mark_lost(run.id, &why, now, &follow_up).await? {
                 tracing::warn!(run.id = run.id, schedule.id = run.schedule_id,
-                    instance.id = ?run.instance_id, "run lost: its lease expired");
+                    instance.id = ?run.instance_id, why = ?why, "run lost");
                 lost.push(run.id);
             }
         }
@@ -835,7 +903,15 @@ impl Engine {
         let lease_until = now + self.options.lease;
         Ok(self
             .store
-            .claim_runs(&self.options.instance_id, now, lease_until, limit)
+            .claim_runs(
+                &Claimant {
+                    instance_id: &self.options.instance_id,
+                    worker_id: &self.options.worker_id,
+                },
+                now,
+                lease_until,
+                limit,
+            )
             .await?)
     }
 
@@ -850,6 +926,22 @@ impl Engine {
         self.executing().insert(id, cancel.clone());
         let outcome = self.invoke(&run, cancel).await;
         self.executing().remove(&id);
+        if self.releasing.load(Ordering::SeqCst)
+            && matches!(&outcome, Ok(o) if o.ending == Ending::Cancelled)
+        {
+            renewal.abort();
+            match self.store.release_run(id, &self.options.instance_id).await {
+                Ok(true) => {
+                    tracing::info!(run.id = id, "run released for another instance");
+                    return id;
+                }
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::error!(run.id = id, error = %error, "could not release a run");
+                    return id;
+                }
+            }
+        }
         let finished = match outcome {
             Ok(outcome) => {
                 let (status, exit_code) = match outcome.ending {
@@ -893,8 +985,19 @@ impl Engine {
                 FollowUp::default()
             }
         };
-        if let Err(error) = self.store.finish_run(id, &finished, &follow_up).await {
-            tracing::error!(run.id = id, error = %error, "could not record the end of a run");
+        match self
+            .store
+            .finish_run(id, &self.options.instance_id, &finished, &follow_up)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                run.id = id,
+                "the run was taken from this instance (its lease ran out); its end is not recorded"
+            ),
+            Err(error) => {
+                tracing::error!(run.id = id, error = %error, "could not record the end of a run")
+            }
         }
         id
     }
@@ -1298,6 +1401,7 @@ fn new_run(
         due_at,
         timeout_ms: schedule.timeout_ms,
         serial: false,
+        worker_id: schedule.worker_id.clone(),
     }
 }
 
@@ -1314,6 +1418,7 @@ fn retry_of(run: &Run) -> NewRun {
         due_at: run.scheduled_for,
         timeout_ms: run.timeout_ms,
         serial: false,
+        worker_id: run.worker_id.clone(),
     }
 }
 

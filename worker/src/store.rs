@@ -22,6 +22,7 @@ use crate::model::{
 };
 
 mod accounts;
+mod instances;
 mod moves;
 
 pub use self::accounts::StoredUser;
@@ -67,6 +68,22 @@ pub enum CancelRequest {
     Flagged,
 }
 
+/// Why a running run is taken to be lost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lost {
+    /// Its instance stopped renewing the lease (it crashed, or its host is gone).
+    LeaseExpired,
+    /// Its instance started again, so it cannot still be running it.
+    InstanceRestarted { instance_id: String },
+}
+
+/// Who claims runs: an instance of a worker.
+#[derive(Debug, Clone, Copy)]
+pub struct Claimant<'a> {
+    pub instance_id: &'a str,
+    pub worker_id: &'a str,
+}
+
 /// A run to be created.
 #[derive(Debug, Clone)]
 pub struct NewRun {
@@ -82,6 +99,8 @@ pub struct NewRun {
     /// Start only when no other run of the schedule is running, after the
     /// serial runs created before it.
     pub serial: bool,
+    /// The worker whose instances alone may run it, if any.
+    pub worker_id: Option<String>,
 }
 
 /// A decision to record about a schedule.
@@ -164,12 +183,12 @@ pub struct Store {
 
 const RUN_COLUMNS: &str = "id, schedule_id, function_id, function_version, data, trigger, \
      scheduled_for, attempt, status, timeout_ms, instance_id, started_at, finished_at, \
-     exit_code, error, cancel_requested_at, created_at";
+     exit_code, error, cancel_requested_at, worker_id, created_at";
 
 const SCHEDULE_COLUMNS: &str = "id, function_id, function_version, title, description, data, \
      timing_kind, cron_expression, phrase, run_at, timezone, timeout_ms, catch_up, overlap, \
      max_retries, backoff, backoff_base_ms, backoff_cap_ms, failure_trigger, event_id, status, \
-     next_run_at, created_at, updated_at";
+     next_run_at, worker_id, created_at, updated_at";
 
 /// A condition on `schedules`: its function version is registered.
 const HAS_FUNCTION: &str = "EXISTS (SELECT 1 FROM functions fv \
@@ -390,9 +409,9 @@ impl Store {
             "INSERT INTO schedules (function_id, function_version, title, description, data, \
              timing_kind, cron_expression, phrase, run_at, timezone, timeout_ms, catch_up, \
              overlap, max_retries, backoff, backoff_base_ms, backoff_cap_ms, failure_trigger, \
-             event_id, status, next_run_at, created_at, updated_at) \
+             event_id, status, next_run_at, worker_id, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23) RETURNING id",
+             $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id",
         );
         let row = bind_definition(query, schedule)
             .bind(ms(schedule.created_at))
@@ -413,7 +432,7 @@ impl Store {
              run_at = $9, timezone = $10, timeout_ms = $11, catch_up = $12, overlap = $13, \
              max_retries = $14, backoff = $15, backoff_base_ms = $16, backoff_cap_ms = $17, \
              failure_trigger = $18, event_id = $19, status = $20, next_run_at = $21, \
-             updated_at = $22 WHERE id = $23",
+             worker_id = $22, updated_at = $23 WHERE id = $24",
         );
         let updated = bind_definition(query, schedule)
             .bind(ms(schedule.updated_at))
@@ -612,10 +631,11 @@ impl Store {
     /// a lease until `lease_until`. One statement: SQLite runs it as a single
     /// writer, so a run is never claimed twice. A serial run is claimable only
     /// when no run of its schedule is running and no serial run of it came
-    /// first, so at most one of them starts per schedule at a time.
+    /// first, so at most one of them starts per schedule at a time. A run
+    /// that names a worker is claimed only by that worker's instances.
     pub async fn claim_runs(
         &self,
-        instance_id: &str,
+        claimant: &Claimant<'_>,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: i64,
@@ -624,6 +644,7 @@ impl Store {
             "UPDATE runs SET status = 'running', instance_id = $1, lease_until = $2, \
              started_at = $3 \
              WHERE id IN (SELECT r.id FROM runs r WHERE r.status = 'pending' AND r.due_at <= $3 \
+                 AND (r.worker_id IS NULL OR r.worker_id = $5) \
                  AND (r.serial = 0 OR ( \
                    NOT EXISTS (SELECT 1 FROM runs o WHERE o.schedule_id = r.schedule_id \
                                AND o.status = 'running') \
@@ -633,15 +654,33 @@ impl Store {
              RETURNING {RUN_COLUMNS}"
         );
         let rows = sqlx::query(&sql)
-            .bind(instance_id)
+            .bind(claimant.instance_id)
             .bind(ms(lease_until))
             .bind(ms(now))
             .bind(limit)
+            .bind(claimant.worker_id)
             .fetch_all(&self.pool)
             .await?;
         let mut runs: Vec<Run> = rows.iter().map(run_from_row).collect::<Result<_>>()?;
         runs.sort_by_key(|r| (r.scheduled_for, r.id));
         Ok(runs)
+    }
+
+    /// Puts a run this instance was stopped from finishing back to pending,
+    /// for another instance to start afresh; its partial output is dropped.
+    /// False when it is not this instance's running run, or someone asked to
+    /// cancel it (then it is recorded as cancelled instead).
+    pub async fn release_run(&self, run_id: i64, instance_id: &str) -> Result<bool> {
+        let released = sqlx::query(
+            "UPDATE runs SET status = 'pending', instance_id = NULL, lease_until = NULL, \
+             started_at = NULL WHERE id = $1 AND instance_id = $2 AND status = 'running' \
+             AND cancel_requested_at IS NULL",
+        )
+        .bind(run_id)
+        .bind(instance_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(released.rows_affected() == 1)
     }
 
     /// Extends the lease of a run this instance holds.
@@ -719,25 +758,55 @@ impl Store {
         rows.iter().map(run_from_row).collect()
     }
 
-    /// Marks a run whose lease ran out as lost, with what follows from that.
-    /// Returns false when it was not lost after all (its instance renewed the
-    /// lease or finished it meanwhile, or another sweeper came first).
+    /// The runs that `instance_id` holds as running.
+    pub async fn runs_held_by(&self, instance_id: &str) -> Result<Vec<Run>> {
+        let sql = format!(
+            "SELECT {RUN_COLUMNS} FROM runs WHERE status = 'running' AND instance_id = $1 \
+             ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(instance_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(run_from_row).collect()
+    }
+
+    /// Marks a running run as lost, with what follows from that. Returns
+    /// false when it was not lost after all (its instance renewed the lease
+    /// or finished it meanwhile, or another sweeper came first).
     pub async fn mark_lost(
         &self,
         run_id: i64,
+        why: &Lost,
         now: DateTime<Utc>,
         follow_up: &FollowUp,
     ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let marked = sqlx::query(
-            "UPDATE runs SET status = 'lost', finished_at = $1, lease_until = NULL, \
-             error = 'the instance running it stopped renewing its lease' \
-             WHERE id = $2 AND status = 'running' AND lease_until < $1",
-        )
-        .bind(ms(now))
-        .bind(run_id)
-        .execute(&mut *tx)
-        .await?;
+        let marked = match why {
+            Lost::LeaseExpired => {
+                sqlx::query(
+                    "UPDATE runs SET status = 'lost', finished_at = $1, lease_until = NULL, \
+                     error = 'the instance running it stopped renewing its lease' \
+                     WHERE id = $2 AND status = 'running' AND lease_until < $1",
+                )
+                .bind(ms(now))
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?
+            }
+            Lost::InstanceRestarted { instance_id } => {
+                sqlx::query(
+                    "UPDATE runs SET status = 'lost', finished_at = $1, lease_until = NULL, \
+                     error = 'the instance running it restarted before it ended' \
+                     WHERE id = $2 AND status = 'running' AND instance_id = $3",
+                )
+                .bind(ms(now))
+                .bind(run_id)
+                .bind(instance_id)
+                .execute(&mut *tx)
+                .await?
+            }
+        };
         if marked.rows_affected() == 0 {
             return Ok(false);
         }
@@ -747,16 +816,21 @@ impl Store {
     }
 
     /// Records how a run ended, with its output and what follows from it.
+    /// Only the instance that holds the run records its end: false, and
+    /// nothing stored, when the run was taken from it meanwhile (marked lost
+    /// after its lease ran out).
     pub async fn finish_run(
         &self,
         run_id: i64,
+        instance_id: &str,
         finished: &Finished,
         follow_up: &FollowUp,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        let recorded = sqlx::query(
             "UPDATE runs SET status = $1, started_at = $2, finished_at = $3, exit_code = $4, \
-             error = $5, lease_until = NULL WHERE id = $6",
+             error = $5, lease_until = NULL \
+             WHERE id = $6 AND status = 'running' AND instance_id = $7",
         )
         .bind(finished.status.as_str())
         .bind(ms(finished.started_at))
@@ -764,8 +838,12 @@ impl Store {
         .bind(finished.exit_code)
         .bind(&finished.error)
         .bind(run_id)
+        .bind(instance_id)
         .execute(&mut *tx)
         .await?;
+        if recorded.rows_affected() == 0 {
+            return Ok(false);
+        }
         for (stream, output) in [
             (Stream::Stdout, &finished.stdout),
             (Stream::Stderr, &finished.stderr),
@@ -788,7 +866,7 @@ impl Store {
         }
         store_follow_up(&mut tx, follow_up, finished.finished_at).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     pub async fn get_run(&self, id: i64) -> Result<Run> {
@@ -876,8 +954,8 @@ type Tx<'a> = sqlx::Transaction<'a, sqlx::Sqlite>;
 async fn insert_run(tx: &mut Tx<'_>, run: &NewRun, now: DateTime<Utc>) -> Result<Option<i64>> {
     let id = sqlx::query_scalar(
         "INSERT INTO runs (schedule_id, function_id, function_version, data, trigger, \
-         scheduled_for, attempt, status, due_at, timeout_ms, serial, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11) \
+         scheduled_for, attempt, status, due_at, timeout_ms, serial, worker_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12) \
          ON CONFLICT DO NOTHING RETURNING id",
     )
     .bind(run.schedule_id)
@@ -890,6 +968,7 @@ async fn insert_run(tx: &mut Tx<'_>, run: &NewRun, now: DateTime<Utc>) -> Result
     .bind(ms(run.due_at))
     .bind(run.timeout_ms)
     .bind(run.serial)
+    .bind(&run.worker_id)
     .bind(ms(now))
     .fetch_optional(&mut **tx)
     .await?;
@@ -986,6 +1065,7 @@ fn bind_definition<'q>(
         .bind(&schedule.event_id)
         .bind(schedule.status.as_str())
         .bind(schedule.next_run_at.map(ms))
+        .bind(&schedule.worker_id)
 }
 
 fn timing_columns(timing: &Timing) -> TimingColumns<'_> {
@@ -1083,6 +1163,7 @@ fn schedule_from_row(row: &SqliteRow) -> Result<Schedule> {
         },
         failure_trigger: row.try_get("failure_trigger")?,
         event_id: row.try_get("event_id")?,
+        worker_id: row.try_get("worker_id")?,
         status,
         next_run_at: row.try_get::<Option<i64>, _>("next_run_at")?.map(from_ms),
         created_at: from_ms(row.try_get("created_at")?),
@@ -1130,6 +1211,7 @@ fn run_from_row(row: &SqliteRow) -> Result<Run> {
         cancel_requested_at: row
             .try_get::<Option<i64>, _>("cancel_requested_at")?
             .map(from_ms),
+        worker_id: row.try_get("worker_id")?,
         created_at: from_ms(row.try_get("created_at")?),
     })
 }

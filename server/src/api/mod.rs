@@ -9,6 +9,7 @@
 mod functions;
 mod runs;
 mod schedules;
+mod workers;
 
 use std::sync::Arc;
 
@@ -71,6 +72,7 @@ pub fn router<S>(state: ApiState) -> Router<S> {
         .route("/runs", get(runs::list))
         .route("/runs/{id}", get(runs::get).delete(runs::delete))
         .route("/runs/{id}/cancel", post(runs::cancel))
+        .route("/workers", get(workers::list))
         .route("/runs/{id}/{stream}", get(runs::output))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(from_fn(json_errors))
@@ -132,6 +134,7 @@ async fn healthz(State(state): State<ApiState>) -> Response {
         runs::delete,
         runs::cancel,
         runs::output,
+        workers::list,
     ),
     modifiers(&KeySchemes)
 )]

@@ -33,6 +33,8 @@ pub struct RunView {
     pub finished_at: Option<String>,
     pub exit_code: Option<i32>,
     pub error: Option<String>,
+    /// The instance that claimed it.
+    pub instance_id: Option<String>,
     /// When a cancel was asked for while the run was running; it stops
     /// within a second and then shows `cancelled`.
     pub cancel_requested_at: Option<String>,
@@ -55,6 +57,7 @@ impl From<Run> for RunView {
             finished_at: r.finished_at.map(time),
             exit_code: r.exit_code,
             error: r.error,
+            instance_id: r.instance_id,
             cancel_requested_at: r.cancel_requested_at.map(time),
         }
     }

@@ -42,6 +42,8 @@ pub struct ScheduleView {
     pub backoff: &'static str,
     pub failure_trigger: Option<i64>,
     pub event_id: Option<String>,
+    /// The worker whose instances alone run it; none for any.
+    pub worker_id: Option<String>,
     pub status: &'static str,
     pub next_run_at: Option<String>,
     pub created_at: String,
@@ -75,6 +77,7 @@ impl From<Schedule> for ScheduleView {
             backoff: s.retry.backoff.as_str(),
             failure_trigger: s.failure_trigger,
             event_id: s.event_id,
+            worker_id: s.worker_id,
             status: s.status.as_str(),
             next_run_at: s.next_run_at.map(time),
             created_at: time(s.created_at),
@@ -437,17 +440,7 @@ fn new_schedule(
     new.timeout_ms = options.timeout_ms;
     new.event_id = options.event_id;
     new.failure_trigger = options.failure_trigger;
-    if let Some(worker_id) = options
-        .worker_id
-        .filter(|w| w != worker::access::INLINE_WORKER)
-    {
-        return Err(ApiError::invalid(
-            "options.workerId",
-            format!(
-                "options.workerId: there is no worker `{worker_id}`; only `inline` runs schedules"
-            ),
-        ));
-    }
+    new.worker_id = options.worker_id;
     if let Some(text) = options.catch_up {
         new.catch_up = CatchUp::parse(&text).ok_or_else(|| {
             ApiError::invalid(

@@ -26,6 +26,7 @@ pub fn config(data_dir: &std::path::Path) -> ServeConfig {
         admin_account: Some("admin:test-password".into()),
         api_key: Some(SERVER_KEY.into()),
         secure_cookies: false,
+        worker: Default::default(),
     }
 }
 

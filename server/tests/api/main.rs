@@ -9,3 +9,4 @@ mod http;
 mod openapi;
 mod rest;
 mod versions;
+mod workers;

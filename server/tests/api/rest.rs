@@ -560,6 +560,7 @@ async fn every_endpoint_answers_each_caller_with_the_right_status() {
         ("POST", format!("{restricted}/resume"), None, [401, 404, 403, 200, 200]),
         ("POST", format!("{restricted}/run"), None, [401, 404, 403, 201, 201]),
         ("GET", "/runs".into(), None, [401, 200, 200, 200, 200]),
+        ("GET", "/workers".into(), None, [401, 200, 200, 200, 200]),
         ("GET", run.clone(), None, [401, 404, 200, 200, 200]),
         ("GET", format!("{run}/stdout"), None, [401, 404, 403, 200, 200]),
         ("GET", format!("{run}/stderr"), None, [401, 404, 403, 200, 200]),

@@ -8,6 +8,7 @@ mod checksum_c;
 mod functions;
 mod handlers;
 mod helpers;
+mod instances;
 mod policies;
 mod queue;
 mod runtime;

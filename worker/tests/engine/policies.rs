@@ -587,7 +587,15 @@ async fn a_run_whose_lease_expired_is_lost_and_retried() {
     let claimed = t
         .engine
         .store()
-        .claim_runs("dead", now, now + Duration::seconds(30), 10)
+        .claim_runs(
+            &worker::store::Claimant {
+                instance_id: "dead",
+                worker_id: "inline",
+            },
+            now,
+            now + Duration::seconds(30),
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
