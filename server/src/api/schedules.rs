@@ -201,7 +201,7 @@ pub struct ScheduleOptions {
     max_retries: Option<i64>,
     backoff: Option<String>,
     failure_trigger: Option<i64>,
-    /// Only the inline worker runs schedules so far.
+    /// The worker whose instances alone run it (one that has registered).
     worker_id: Option<String>,
     #[serde(default)]
     run_now: bool,

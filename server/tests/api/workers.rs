@@ -18,22 +18,74 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_worker(data_dir: &std::path::Path, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_enschedule"))
+fn start_worker(data_dir: &std::path::Path, port: u16) -> Process {
+    spawn(worker_command(data_dir, port, "reports", "reports@test").env("WORKER_TITLE", "Reports"))
+}
+
+/// A child process that is killed when the test lets go of it, passed or not.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(command: &mut Command) -> Process {
+    Process(command.spawn().expect("enschedule worker starts"))
+}
+
+/// `enschedule worker --api` on the database in `data_dir`, with `probe`.
+fn worker_command(data_dir: &std::path::Path, port: u16, worker: &str, instance: &str) -> Command {
+    let probe = concat!(env!("CARGO_MANIFEST_DIR"), "/../handlers/dist/probe.wasm");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_enschedule"));
+    command
         .args(["worker", "--api"])
         .env("SQLITE", data_dir.join("enschedule.sqlite"))
         .env("ENSCHEDULE_DATA_DIR", data_dir)
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1")
         .env("API_KEY", KEY)
-        .env("WORKER_ID", "reports")
-        .env("WORKER_TITLE", "Reports")
-        .env("INSTANCE_ID", "reports@test")
+        .env("WORKER_ID", worker)
+        .env("INSTANCE_ID", instance)
+        .env("IMPORT_FUNCTIONS", probe)
         .env("SHUTDOWN_GRACE_SECONDS", "5")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("enschedule worker starts")
+        .stderr(Stdio::null());
+    command
+}
+
+/// Waits until the API on `port` answers.
+async fn healthy(port: u16) {
+    let url = format!("http://127.0.0.1:{port}/api/v1/healthz");
+    let up = eventually(60, async || {
+        reqwest::get(&url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+    })
+    .await;
+    assert!(up, "the worker on port {port} did not come up");
+}
+
+/// The runs of a schedule, newest first.
+async fn runs_of(port: u16, schedule_id: &Value) -> Value {
+    let url = format!("http://127.0.0.1:{port}/api/v1/runs?scheduleId={schedule_id}");
+    call(reqwest::Method::GET, &url, None).await.1
+}
+
+/// Creates a manual schedule of `probe` with `data` and one retry, and
+/// starts it; answers the schedule's id.
+async fn run_probe(port: u16, data: Value) -> Value {
+    let body = json!({
+        "functionId": "probe",
+        "data": data,
+        "options": { "title": "Sleeper", "maxRetries": 1, "runNow": true }
+    });
+    let url = format!("http://127.0.0.1:{port}/api/v1/schedules");
+    let (status, created) = call(reqwest::Method::POST, &url, Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    created["schedule"]["id"].clone()
 }
 
 async fn call(method: reqwest::Method, url: &str, body: Option<Value>) -> (u16, Value) {
@@ -67,13 +119,7 @@ async fn a_worker_process_registers_runs_its_schedules_and_stops_cleanly() {
     let mut process = start_worker(data_dir.path(), port);
     let api = format!("http://127.0.0.1:{port}/api/v1");
 
-    let healthy = eventually(60, async || {
-        reqwest::get(format!("{api}/healthz"))
-            .await
-            .is_ok_and(|r| r.status().is_success())
-    })
-    .await;
-    assert!(healthy, "the worker's API did not come up");
+    healthy(port).await;
 
     let (status, workers) = call(reqwest::Method::GET, &format!("{api}/workers"), None).await;
     assert_eq!(status, 200);
@@ -87,7 +133,7 @@ async fn a_worker_process_registers_runs_its_schedules_and_stops_cleanly() {
     assert_eq!(instance["concurrency"], 16);
     assert_eq!(
         instance["functions"],
-        json!(["log-job@1", "send-http-request@1"])
+        json!(["log-job@1", "send-http-request@1", "probe@1"])
     );
 
     let schedule = json!({
@@ -120,13 +166,13 @@ async fn a_worker_process_registers_runs_its_schedules_and_stops_cleanly() {
     assert_eq!(run["instanceId"], "reports@test");
 
     let terminated = Command::new("kill")
-        .args(["-TERM", &process.id().to_string()])
+        .args(["-TERM", &process.0.id().to_string()])
         .status()
         .unwrap();
     assert!(terminated.success());
-    let exited = eventually(30, async || process.try_wait().unwrap().is_some()).await;
+    let exited = eventually(30, async || process.0.try_wait().unwrap().is_some()).await;
     assert!(exited, "the worker did not stop on SIGTERM");
-    assert_eq!(process.wait().unwrap().code(), Some(0));
+    assert_eq!(process.0.wait().unwrap().code(), Some(0));
 
     let store = worker::Store::open_sqlite(&SqliteLocation::File(
         data_dir.path().join("enschedule.sqlite"),
@@ -135,4 +181,109 @@ async fn a_worker_process_registers_runs_its_schedules_and_stops_cleanly() {
     .unwrap();
     let instance = store.list_instances().await.unwrap().remove(0);
     assert!(instance.stopped_at.is_some());
+}
+
+/// BEH-06 with real processes: W1 is killed with SIGKILL in the middle of a
+/// run (lease 3 s); W2 marks the run lost within the lease and sweep time,
+/// and runs the retry to its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_of_a_killed_instance_is_lost_and_retried_on_another() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let (p1, p2) = (free_port(), free_port());
+    let mut w1 =
+        spawn(worker_command(data_dir.path(), p1, "inline", "inline@w1").env("LEASE_SECONDS", "3"));
+    healthy(p1).await;
+    let schedule = run_probe(p1, json!({ "sleepMs": 4000 })).await;
+    let running = eventually(30, async || {
+        let runs = runs_of(p1, &schedule).await;
+        runs[0]["status"] == "running"
+    })
+    .await;
+    assert!(running, "W1 did not start the run");
+    let _w2 =
+        spawn(worker_command(data_dir.path(), p2, "inline", "inline@w2").env("LEASE_SECONDS", "3"));
+    healthy(p2).await;
+
+    w1.0.kill().unwrap();
+    w1.0.wait().unwrap();
+    let killed_at = std::time::Instant::now();
+    let lost = eventually(30, async || {
+        let runs = runs_of(p2, &schedule).await;
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["status"] == "lost")
+    })
+    .await;
+    assert!(lost, "the run was never marked lost");
+    // The lease (3 s), a sweep (every second) and slack for a loaded machine.
+    assert!(killed_at.elapsed() < Duration::from_secs(15));
+
+    // The retry comes after its backoff (30 s) and W2 runs it.
+    let mut runs = Value::Null;
+    let retried = eventually(60, async || {
+        runs = runs_of(p2, &schedule).await;
+        runs[0]["attempt"] == 2 && runs[0]["status"] == "succeeded"
+    })
+    .await;
+    assert!(retried, "the retry did not succeed: {runs}");
+    assert_eq!(runs[0]["instanceId"], "inline@w2");
+    assert_eq!(runs[1]["attempt"], 1);
+    assert_eq!(runs[1]["status"], "lost");
+    assert_eq!(runs[1]["instanceId"], "inline@w1");
+    assert_eq!(
+        runs[1]["error"],
+        "the instance running it stopped renewing its lease"
+    );
+}
+
+/// BEH-06's variant: W1 is killed and started again at once under the same
+/// instance id; it closes the run it held within seconds, not a lease later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_instance_closes_the_runs_it_held_at_once() {
+    let data_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut w1 = spawn(&mut worker_command(
+        data_dir.path(),
+        port,
+        "inline",
+        "inline@w1",
+    ));
+    healthy(port).await;
+    let schedule = run_probe(port, json!({ "sleepMs": 600_000 })).await;
+    let running = eventually(30, async || {
+        runs_of(port, &schedule).await[0]["status"] == "running"
+    })
+    .await;
+    assert!(running, "W1 did not start the run");
+
+    w1.0.kill().unwrap();
+    w1.0.wait().unwrap();
+    let _again = spawn(&mut worker_command(
+        data_dir.path(),
+        port,
+        "inline",
+        "inline@w1",
+    ));
+    healthy(port).await;
+    let mut runs = Value::Null;
+    let closed = eventually(5, async || {
+        runs = runs_of(port, &schedule).await;
+        runs.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["attempt"] == 1 && r["status"] == "lost")
+    })
+    .await;
+    assert!(closed, "the held run was not closed: {runs}");
+    let first = runs
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["attempt"] == 1)
+        .unwrap();
+    assert_eq!(
+        first["error"],
+        "the instance running it restarted before it ended"
+    );
 }

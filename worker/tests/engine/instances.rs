@@ -223,7 +223,8 @@ async fn a_restarted_instance_marks_the_runs_it_held_lost_and_retries_them() {
                 max_retries: 1,
                 ..RetryPolicy::default()
             },
-            ..NewSchedule::new("probe", 1, json!({ "sleepMs": 500 }))
+            // Long enough to outlast starting the second engine on a loaded machine.
+            ..NewSchedule::new("probe", 1, json!({ "sleepMs": 5_000 }))
         })
         .await
         .unwrap();
@@ -293,4 +294,99 @@ async fn stopping_lets_short_runs_finish_and_releases_the_rest_after_the_grace_p
         (long.status, long.instance_id, long.started_at),
         (RunStatus::Pending, None, None)
     );
+}
+
+/// BEH-06: W1 claims R and dies at t0 + 10 s (its process is gone: no
+/// renewals, no heartbeats). L = 30 s, retries = 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_workers_run_is_lost_within_the_lease_and_retried_on_another() {
+    for max_retries in [1, 0] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let clock = Arc::new(ManualClock::new(at("2026-01-01T00:00:00Z")));
+        let w1 = engine_on(&path, "inline", "inline@w1", clock.clone()).await;
+        let w2 = engine_on(&path, "inline", "inline@w2", clock.clone()).await;
+        for (engine, id) in [(&w1, "inline@w1"), (&w2, "inline@w2")] {
+            engine
+                .store()
+                .register_instance(&registration("inline", id, &[]), engine.now())
+                .await
+                .unwrap();
+        }
+        let schedule = w1
+            .create_schedule(NewSchedule {
+                retry: RetryPolicy {
+                    max_retries,
+                    ..RetryPolicy::default()
+                },
+                ..NewSchedule::new("probe", 1, json!({ "sleepMs": 200 }))
+            })
+            .await
+            .unwrap();
+        let r = w1.run_now(schedule.id).await.unwrap();
+        let claimed = w1.start_due().await.unwrap();
+        assert_eq!(claimed.claimed, [r.id]);
+        let t0 = w1.now();
+
+        // kill -9 at t0 + 10 s: the run goes nowhere, its lease is not renewed.
+        clock.advance(Span::seconds(10));
+        drop(claimed);
+
+        // W2 looks every second; the run leaves `running` once the lease is over.
+        let mut lost_at = None;
+        for _ in 0..40 {
+            clock.advance(Span::seconds(1));
+            if !w2.tick().await.unwrap().lost.is_empty() {
+                lost_at = Some(w2.now());
+                break;
+            }
+        }
+        let lost_at = lost_at.expect("the run was never marked lost");
+        assert!(lost_at - t0 <= Span::seconds(50), "lost only at {lost_at}");
+        let attempt_one = w2.store().get_run(r.id).await.unwrap();
+        assert_eq!(attempt_one.status, RunStatus::Lost);
+        assert_eq!(
+            attempt_one.error.as_deref(),
+            Some("the instance running it stopped renewing its lease")
+        );
+
+        // The retry waits for its backoff, then W2 runs it to the end.
+        clock.advance(Span::seconds(30));
+        w2.tick().await.unwrap();
+        let runs = w2
+            .store()
+            .list_runs(&RunFilter {
+                schedule_id: Some(schedule.id),
+                limit: 10,
+                ..RunFilter::default()
+            })
+            .await
+            .unwrap();
+        let attempts: Vec<(i64, RunStatus, Option<&str>)> = runs
+            .iter()
+            .map(|r| (r.attempt, r.status, r.instance_id.as_deref()))
+            .collect();
+        match max_retries {
+            1 => assert_eq!(
+                attempts,
+                [
+                    (2, RunStatus::Succeeded, Some("inline@w2")),
+                    (1, RunStatus::Lost, Some("inline@w1"))
+                ]
+            ),
+            _ => assert_eq!(attempts, [(1, RunStatus::Lost, Some("inline@w1"))]),
+        }
+
+        // W1 stopped beating at t0: after the pending minute it is down.
+        let w1_health = w2
+            .store()
+            .list_instances()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.id == "inline@w1")
+            .unwrap()
+            .health(w2.now());
+        assert_eq!(w1_health, Health::Down);
+    }
 }
