@@ -94,3 +94,17 @@ test('a file that is not WebAssembly is refused on the page', async () => {
   );
   await page.close();
 });
+
+test('the workers page shows the inline instance up with its functions', async () => {
+  const page = await openHydrated(admin, `${server.baseUrl}/workers`);
+  const row = page.locator('[data-worker="inline"] tbody tr').first();
+  await row.waitFor();
+  const cells = await row.locator('td').allTextContents();
+  assert.match(cells[0], /^inline@/);
+  assert.equal(cells[2], '1');
+  assert.equal(cells[3], 'up');
+  assert.match(cells[4], /^\d+ s ago$/);
+  assert.equal(cells[6], '16');
+  assert.equal(cells[7], 'log-job@1, send-http-request@1');
+  await page.close();
+});
