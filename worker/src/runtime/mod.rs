@@ -350,30 +350,19 @@ impl Runtime {
         cache_dir: Option<&Path>,
         max_concurrent_runs: u32,
     ) -> Result<Runtime, RuntimeError> {
-        let mut config = Config::new();
-        config.epoch_interruption(true);
-
-        // The pooling allocator reuses instance slots, so a short run costs
-        // microseconds; it is sized for the instance's concurrency.
-        let mut pool = PoolingAllocationConfig::default();
-        let runs = max_concurrent_runs.max(1) * 2;
-        let slots = runs * INSTANCES_PER_RUN as u32;
-        // Slots reserve address space, not memory; each run's own limit is
-        // enforced by its store's limiter, below this ceiling.
-        pool.total_component_instances(runs)
-            .total_core_instances(slots)
-            .total_memories(slots)
-            .total_tables(slots)
-            .max_memory_size(MAX_MEMORY_BYTES);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-
-        if let Some(dir) = cache_dir {
-            let mut cache = CacheConfig::new();
-            cache.with_directory(dir);
-            let cache = Cache::new(cache).map_err(|e| RuntimeError::Setup(e.to_string()))?;
-            config.cache(Some(cache));
-        }
-        let engine = Engine::new(&config).map_err(|e| RuntimeError::Setup(e.to_string()))?;
+        let cache = match cache_dir {
+            Some(dir) => {
+                let mut cache = CacheConfig::new();
+                cache.with_directory(dir);
+                Some(Cache::new(cache).map_err(|e| RuntimeError::Setup(e.to_string()))?)
+            }
+            None => None,
+        };
+        // Resetting reused slots by scanning for dirty pages needs Linux 6.7;
+        // elsewhere the slots are handed back to the kernel instead.
+        let engine = Engine::new(&engine_config(max_concurrent_runs, true, cache.clone()))
+            .or_else(|_| Engine::new(&engine_config(max_concurrent_runs, false, cache)))
+            .map_err(|e| RuntimeError::Setup(e.to_string()))?;
 
         let setup = |e: wasmtime::Error| RuntimeError::Setup(format!("{e:#}"));
         let mut modules = Linker::new(&engine);
@@ -536,6 +525,41 @@ impl Runtime {
         });
         store
     }
+}
+
+/// The engine's settings: epoch interruption for timeouts and cancelling,
+/// the pooling allocator sized for `max_concurrent_runs`, and the on-disk
+/// compilation cache.
+///
+/// The pool reuses instance slots, so a short run costs microseconds. When
+/// a slot is reused, its pages must be reset: with `pagemap_scan` (Linux
+/// 6.7 and later) only the pages a run dirtied are found and zeroed in place,
+/// up to the first 2 MiB of a memory (a Rust handler's stack and data), and
+/// stay mapped; without it, or beyond that, they are handed back to the
+/// kernel in batches, each hand-back costing a TLB flush on every core.
+fn engine_config(max_concurrent_runs: u32, pagemap_scan: bool, cache: Option<Cache>) -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+
+    let mut pool = PoolingAllocationConfig::default();
+    let runs = max_concurrent_runs.max(1) * 2;
+    let slots = runs * INSTANCES_PER_RUN as u32;
+    // Slots reserve address space, not memory; each run's own limit is
+    // enforced by its store's limiter, below this ceiling.
+    pool.total_component_instances(runs)
+        .total_core_instances(slots)
+        .total_memories(slots)
+        .total_tables(slots)
+        .max_memory_size(MAX_MEMORY_BYTES)
+        .decommit_batch_size(32);
+    if pagemap_scan {
+        pool.pagemap_scan(wasmtime::Enabled::Yes)
+            .linear_memory_keep_resident(2 << 20)
+            .table_keep_resident(64 << 10);
+    }
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config.cache(cache);
+    config
 }
 
 /// Drives a guest to its end. A guest blocked in a host call does not see
