@@ -90,6 +90,9 @@ pub struct Log {
     pub omitted_bytes: u64,
     /// The index of the first line after the omitted bytes.
     pub omitted_before_line: Option<usize>,
+    /// Lines kept but not shown, so the page stays light: how many, and the
+    /// index of the first line shown after them.
+    pub hidden: Option<(usize, usize)>,
 }
 
 /// A log viewer: timestamped lines, with a marker where output was omitted.
@@ -99,6 +102,7 @@ pub fn LogView(#[prop(into)] name: String, log: Log) -> impl IntoView {
     let stream = name.clone();
     let marker = log.omitted_before_line;
     let omitted = log.omitted_bytes;
+    let hidden = log.hidden;
     let lines = log
         .lines
         .into_iter()
@@ -111,8 +115,16 @@ pub fn LogView(#[prop(into)] name: String, log: Log) -> impl IntoView {
                     </div>
                 }
             });
+            let not_shown = hidden.filter(|(_, before)| *before == index).map(|(count, _)| {
+                view! {
+                    <div class="log-omitted log-hidden">
+                        {format!("… {count} lines not shown here (the API serves every line) …")}
+                    </div>
+                }
+            });
             view! {
                 {gap}
+                {not_shown}
                 <div class="log-line">
                     <time class="log-time">{line.at}</time>
                     <span class="log-text">{line.text}</span>

@@ -166,6 +166,9 @@ pub(crate) mod ssr {
         }
     }
 
+    /// Lines a run page shows at most from each end of a stream.
+    const SHOWN_LINES_PER_END: usize = 1000;
+
     pub fn log(output: &Output) -> Log {
         let omitted_before_line = (output.omitted_bytes > 0)
             .then(|| {
@@ -175,18 +178,35 @@ pub(crate) mod ssr {
                     .position(|l| l.offset >= output.omitted_at)
             })
             .flatten();
+        let mut lines: Vec<LogLine> = output
+            .text_lines()
+            .into_iter()
+            .map(|(at, text)| LogLine {
+                at: at.format("%H:%M:%S%.3f").to_string(),
+                text,
+            })
+            .collect();
+        // A page with a million lines helps nobody: the first and last
+        // thousand are shown, the rest counted.
+        let mut hidden = None;
+        let mut omitted_before_line = omitted_before_line;
+        if lines.len() > 2 * SHOWN_LINES_PER_END {
+            let count = lines.len() - 2 * SHOWN_LINES_PER_END;
+            lines.drain(SHOWN_LINES_PER_END..SHOWN_LINES_PER_END + count);
+            hidden = Some((count, SHOWN_LINES_PER_END));
+            omitted_before_line = omitted_before_line.and_then(|i| match i {
+                i if i <= SHOWN_LINES_PER_END => Some(i),
+                i if i >= SHOWN_LINES_PER_END + count => Some(i - count),
+                // The gap is among the hidden lines: the hidden marker stands for both.
+                _ => None,
+            });
+        }
         Log {
-            lines: output
-                .text_lines()
-                .into_iter()
-                .map(|(at, text)| LogLine {
-                    at: at.format("%H:%M:%S%.3f").to_string(),
-                    text,
-                })
-                .collect(),
+            lines,
             total_bytes: output.total_bytes,
             omitted_bytes: output.omitted_bytes,
             omitted_before_line,
+            hidden,
         }
     }
 }

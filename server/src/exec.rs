@@ -69,6 +69,8 @@ fn parse_size(text: &str) -> Result<usize, String> {
 
 /// Exit status when the handler could not be run at all (bad module or data).
 const USAGE_ERROR: u8 = 2;
+/// The longest `--timeout`: a year.
+const MAX_TIMEOUT: Duration = Duration::from_secs(365 * 24 * 3600);
 /// Exit status when the handler was stopped at its timeout, as timeout(1) does.
 const TIMED_OUT: u8 = 124;
 /// Exit status when the handler was stopped at its memory limit.
@@ -103,12 +105,16 @@ async fn execute(args: &ExecArgs) -> Result<ExitCode, String> {
             format!("the data does not match the function's dataSchema: {problem}")
         })?;
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(format!(
-            "--timeout must be a positive number of seconds, not {}",
-            args.timeout
-        ));
-    }
+    let timeout = Duration::try_from_secs_f64(args.timeout)
+        .ok()
+        .filter(|t| !t.is_zero() && *t <= MAX_TIMEOUT)
+        .ok_or_else(|| {
+            format!(
+                "--timeout must be a number of seconds above 0 and at most {}, not {}",
+                MAX_TIMEOUT.as_secs(),
+                args.timeout
+            )
+        })?;
 
     if args.memory > runtime::MAX_MEMORY_BYTES {
         return Err(format!(
@@ -123,7 +129,7 @@ async fn execute(args: &ExecArgs) -> Result<ExitCode, String> {
         stdin: serde_json::to_vec(&data).unwrap_or_default(),
         env: Vec::new(),
         limits: Limits {
-            timeout: Duration::from_secs_f64(args.timeout),
+            timeout,
             memory_bytes: args.memory,
             output_cap: args.output_cap,
         },

@@ -241,6 +241,22 @@ fn exec_grants_outgoing_http_only_to_the_hosts_allowed() {
 }
 
 #[test]
+fn exec_refuses_a_timeout_it_cannot_keep() {
+    let probe = module("probe");
+    let result = exec(&[probe.to_str().unwrap(), "--timeout", "1e20"]);
+    assert_eq!(
+        result,
+        (
+            Some(2),
+            String::new(),
+            "enschedule exec: --timeout must be a number of seconds above 0 and at most \
+             31536000, not 100000000000000000000\n"
+                .to_string()
+        )
+    );
+}
+
+#[test]
 fn exec_refuses_data_that_breaks_the_schema() {
     let log_job = module("log-job");
     let result = exec(&[log_job.to_str().unwrap(), "--data", r#"{"message":1}"#]);

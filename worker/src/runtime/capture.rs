@@ -3,8 +3,11 @@
 //!
 //! The *cap* bounds the bytes kept. Up to the cap everything is kept; past it
 //! the first half of the cap (the head) and the most recent half (the tail)
-//! are kept, and the bytes in between are counted as omitted. Memory stays
-//! within the cap however much the guest writes.
+//! are kept, and the bytes in between are counted as omitted. The line index
+//! is bounded too: each half indexes at most one line per 32 bytes of its
+//! cap (65,536 lines for the default), and a line past that budget shares the
+//! entry, and the timestamp, of the last line indexed before it. Memory stays
+//! within a small multiple of the cap however much the guest writes.
 
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -19,6 +22,12 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError};
 
 use crate::model::{LineStart, Output};
 
+/// Bytes of cap per indexed line: lines shorter than this on average run
+/// out of index before they run out of bytes.
+const BYTES_PER_INDEXED_LINE: usize = 32;
+/// The smallest index of each half, for small caps.
+const MIN_INDEXED_LINES: usize = 64;
+
 /// A capturing stream; clones share one record.
 #[derive(Clone)]
 pub struct Capture {
@@ -28,6 +37,8 @@ pub struct Capture {
 struct State {
     head_cap: usize,
     tail_cap: usize,
+    /// The most line starts each half indexes.
+    lines_cap: usize,
     head: Vec<u8>,
     tail: VecDeque<u8>,
     /// Bytes written in all; also the offset of the next byte.
@@ -47,6 +58,7 @@ impl Capture {
             state: Arc::new(Mutex::new(State {
                 head_cap,
                 tail_cap: cap - head_cap,
+                lines_cap: (head_cap / BYTES_PER_INDEXED_LINE).max(MIN_INDEXED_LINES),
                 head: Vec::new(),
                 tail: VecDeque::new(),
                 total: 0,
@@ -87,9 +99,16 @@ impl State {
         }
         if self.at_line_start {
             if self.head.len() < self.head_cap {
-                self.head_lines.push((self.total, now));
+                if self.head_lines.len() < self.lines_cap {
+                    self.head_lines.push((self.total, now));
+                }
             } else {
                 self.tail_lines.push_back((self.total, now));
+                // Past the budget the oldest tail line merges into the one
+                // before it, as it would on leaving the tail.
+                if self.tail_lines.len() > self.lines_cap {
+                    self.tail_first_line = self.tail_lines.pop_front();
+                }
             }
         }
         self.at_line_start = chunk.ends_with(b"\n");

@@ -62,11 +62,17 @@ impl WasiHttpHooks for HttpGrants {
         _response_done: IoFuture,
     ) -> Box<dyn Future<Output = Result<(http::Response<WasiBody>, IoFuture), Error>> + Send> {
         let uri = request.uri();
-        let (host, port) = match uri.authority() {
-            Some(authority) => (authority.host().to_string(), authority.port_u16()),
-            None => (String::new(), None),
+        let (host, port, user_info) = match uri.authority() {
+            Some(authority) => (
+                authority.host().to_string(),
+                authority.port_u16(),
+                authority.as_str().contains('@'),
+            ),
+            None => (String::new(), None, false),
         };
-        if !self.allows(uri.scheme(), &host, port) {
+        // A URL with user information is refused whatever its host: what
+        // would be connected to is then not plainly the host granted.
+        if user_info || !self.allows(uri.scheme(), &host, port) {
             let target = match port {
                 Some(port) => format!("{host}:{port}"),
                 None => host,

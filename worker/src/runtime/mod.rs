@@ -55,6 +55,9 @@ pub const MAX_MEMORY_BYTES: usize = 4 << 30;
 /// and the adapters between it and WASI, for a component.
 const INSTANCES_PER_RUN: usize = 8;
 
+/// The most random bytes one host call hands a guest.
+const MAX_RANDOM_BYTES: u64 = 1 << 20;
+
 /// How often the epoch advances; the timeout is checked on each tick, so a
 /// runaway guest stops within this of its deadline.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
@@ -249,8 +252,13 @@ impl Guarded for ComponentState {
 /// The store's limits, remembering whether a request for memory was refused:
 /// a guest whose allocation fails usually aborts with a trap, and the run's
 /// record should say that the memory limit was the cause.
+/// The limit is on the run as a whole: a component with several memories
+/// shares one budget among them.
 struct MemoryGuard {
     limits: StoreLimits,
+    /// The run's budget, and what its memories hold now, in bytes.
+    budget: usize,
+    used: usize,
     refused: bool,
 }
 
@@ -263,6 +271,8 @@ impl MemoryGuard {
                 .memory_size(memory_bytes)
                 .instances(INSTANCES_PER_RUN)
                 .build(),
+            budget: memory_bytes,
+            used: 0,
             refused: false,
         }
     }
@@ -275,7 +285,12 @@ impl ResourceLimiter for MemoryGuard {
         desired: usize,
         maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let allowed = self.limits.memory_growing(current, desired, maximum)?;
+        let used = self.used - current.min(self.used) + desired;
+        let allowed =
+            used <= self.budget && self.limits.memory_growing(current, desired, maximum)?;
+        if allowed {
+            self.used = used;
+        }
         self.refused |= !allowed;
         Ok(allowed)
     }
@@ -421,6 +436,16 @@ impl Runtime {
             Kind::Component(CommandPre::new(pre).map_err(link)?)
         } else {
             let module = Module::new(engine, bytes).map_err(compile)?;
+            let start_is_command = matches!(
+                module.get_export("_start"),
+                Some(wasmtime::ExternType::Func(f)) if f.params().len() == 0 && f.results().len() == 0
+            );
+            if !start_is_command {
+                return Err(RuntimeError::Link(
+                    "`_start` must take no arguments and return nothing, as a WASI command's does"
+                        .into(),
+                ));
+            }
             Kind::Module(self.inner.modules.instantiate_pre(&module).map_err(link)?)
         };
         let prepared = Prepared(kind);
@@ -452,7 +477,10 @@ impl Runtime {
             .envs(&invocation.env)
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false);
+            .allow_ip_name_lookup(false)
+            // Host calls do not yield: one asking for many random bytes would
+            // hold a worker thread past the run's timeout.
+            .max_random_size(MAX_RANDOM_BYTES);
 
         let started_at = Utc::now();
         let (result, refused) = match &prepared.0 {
@@ -511,7 +539,11 @@ impl Runtime {
 
         // Between checks the guest yields, so a busy guest never holds a
         // tokio worker for long.
-        let deadline = Instant::now() + limits.timeout;
+        // A timeout too long to add to the clock is as good as none.
+        let now = Instant::now();
+        let deadline = now
+            .checked_add(limits.timeout)
+            .unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600));
         let switch = cancel.clone();
         store.set_epoch_deadline(1);
         store.epoch_deadline_callback(move |_| {
@@ -571,7 +603,7 @@ async fn supervise(
     cancel: &Cancel,
 ) -> wasmtime::Result<()> {
     tokio::select! {
-        result = tokio::time::timeout(limits.timeout + EPOCH_TICK * 50, execution) => {
+        result = tokio::time::timeout(limits.timeout.saturating_add(EPOCH_TICK * 50), execution) => {
             result.unwrap_or_else(|_elapsed| Err(wasmtime::Error::new(Interrupted::Deadline)))
         }
         () = cancel.triggered() => Err(wasmtime::Error::new(Interrupted::Cancelled)),

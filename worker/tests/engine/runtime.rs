@@ -97,3 +97,24 @@ async fn bad_data_is_reported_by_the_handler_on_stderr() {
          expected i32 at line 1 column 19\n"
     );
 }
+
+#[test]
+fn the_line_index_is_bounded_however_short_the_lines() {
+    use worker::runtime::Capture;
+    const CAP: usize = 4 << 20;
+    let capture = Capture::new(CAP);
+    // Four mebibytes of empty lines: within the byte cap, far past the index.
+    capture.push(&vec![b'\n'; CAP]);
+    let out = capture.finish();
+
+    assert_eq!((out.bytes.len(), out.omitted_bytes), (CAP, 0));
+    // 65,536 lines indexed in each half; the lines between share an entry.
+    assert_eq!(out.lines.len(), 2 * 65_536);
+    assert_eq!(out.lines[0].offset, 0);
+    assert_eq!(out.lines[65_535].offset, 65_535);
+    assert_eq!(out.lines[65_536].offset, (CAP - 65_536) as u64);
+    assert_eq!(out.lines.last().unwrap().offset, (CAP - 1) as u64);
+    let text = out.text_lines();
+    assert_eq!(text.len(), 2 * 65_536);
+    assert_eq!(text[65_535].1, "\n".repeat(CAP - 2 * 65_536));
+}

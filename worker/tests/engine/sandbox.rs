@@ -527,3 +527,59 @@ async fn the_engine_records_each_hostile_run_and_runs_the_others_normally() {
         ]
     );
 }
+
+/// Modules no compiler emits, written as text: the sandbox must not trust
+/// what a toolchain would normally guarantee.
+fn module_from_text(text: &str) -> Vec<u8> {
+    wat::parse_str(text).expect("valid WebAssembly text")
+}
+
+#[tokio::test]
+async fn the_memory_limit_holds_for_all_of_a_runs_memories_together() {
+    // A component of two core instances with a memory each, growing each
+    // to 125 MiB, under a limit of 128 MiB for the run.
+    let module = module_from_text(
+        r#"(component
+            (core module $grower
+              (memory 1)
+              (func (export "grow") (result i32) (memory.grow (i32.const 2000))))
+            (core instance $a (instantiate $grower))
+            (core instance $b (instantiate $grower))
+            (core module $main
+              (import "a" "grow" (func $grow_a (result i32)))
+              (import "b" "grow" (func $grow_b (result i32)))
+              (func (export "run") (result i32)
+                (drop (call $grow_a))
+                (if (result i32) (i32.eq (call $grow_b) (i32.const -1))
+                  (then (i32.const 1))
+                  (else (i32.const 0)))))
+            (core instance $m (instantiate $main
+              (with "a" (instance $a))
+              (with "b" (instance $b))))
+            (func $run (result (result)) (canon lift (core func $m "run")))
+            (instance $cli (export "run" (func $run)))
+            (export "wasi:cli/run@0.2.0" (instance $cli)))"#,
+    );
+    let runtime = Runtime::new(None, 2).unwrap();
+    let prepared = runtime.prepare("two-memories", &module).unwrap();
+    let limits = Limits {
+        memory_bytes: 128 * MIB,
+        ..Limits::default()
+    };
+    let outcome = runtime
+        .invoke(&prepared, invocation(json!({}), limits))
+        .await;
+    assert_eq!(outcome.ending, Ending::MemoryLimit(128 * MIB));
+}
+
+#[test]
+fn a_start_function_that_is_not_a_commands_is_refused_when_prepared() {
+    let module = module_from_text(r#"(module (func (export "_start") (param i32)))"#);
+    let runtime = Runtime::new(None, 1).unwrap();
+    let error = runtime.prepare("odd-start", &module).err().unwrap();
+    assert_eq!(
+        error.to_string(),
+        "the module's imports cannot be satisfied: `_start` must take no arguments and return \
+         nothing, as a WASI command's does"
+    );
+}
