@@ -55,6 +55,11 @@ pub const MAX_MEMORY_BYTES: usize = 4 << 30;
 /// and the adapters between it and WASI, for a component.
 const INSTANCES_PER_RUN: usize = 8;
 
+/// The most host resources a component's run may hold at once.
+const MAX_RESOURCES: usize = 1024;
+/// The most bytes one set of HTTP header fields may hold.
+const MAX_HTTP_FIELDS_BYTES: usize = 32 << 10;
+
 /// The most random bytes one host call hands a guest.
 const MAX_RANDOM_BYTES: u64 = 1 << 20;
 
@@ -499,11 +504,18 @@ impl Runtime {
                 (result, store.data().guard.refused)
             }
             Kind::Component(pre) => {
+                // Host resources (streams, HTTP fields and requests) live
+                // outside the guest's memory: their number and size are
+                // bounded so that they cannot grow the server instead.
+                let mut table = ResourceTable::new();
+                table.set_max_capacity(MAX_RESOURCES);
+                let mut http = WasiHttpCtx::new();
+                http.set_field_size_limit(MAX_HTTP_FIELDS_BYTES);
                 let state = ComponentState {
                     wasi: wasi.build(),
-                    http: WasiHttpCtx::new(),
+                    http,
                     grants: HttpGrants::new(invocation.allowed_hosts, stderr.clone()),
-                    table: ResourceTable::new(),
+                    table,
                     guard: MemoryGuard::new(limits.memory_bytes),
                 };
                 let mut store = self.store(state, limits, &cancel);
