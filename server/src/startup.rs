@@ -259,7 +259,9 @@ async fn open_engine(config: &ServeConfig) -> anyhow::Result<Engine> {
         default_timezone: config.default_timezone()?,
         ..EngineOptions::default()
     };
-    let cache = config.data_dir.join("module-cache");
+    // Wasmtime's cache wants an absolute folder; the data folder may be relative.
+    let cache = std::path::absolute(config.data_dir.join("module-cache"))
+        .context("Failed to resolve the data folder")?;
     std::fs::create_dir_all(&cache)
         .with_context(|| format!("Failed to create {}", cache.display()))?;
     let runtime = Runtime::new(Some(&cache), options.concurrency as u32)

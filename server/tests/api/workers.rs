@@ -1,6 +1,7 @@
-//! `enschedule worker` as a process: it registers as an instance of its
-//! worker, shows on `/workers`, runs the schedules that name its worker, and
-//! on SIGTERM stops cleanly.
+//! `enschedule worker` and `serve` as processes: an instance registers with
+//! its worker, shows on `/workers`, runs the schedules that name its worker,
+//! survives the death of another instance's process, and on SIGTERM stops
+//! cleanly.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -286,4 +287,27 @@ async fn a_restarted_instance_closes_the_runs_it_held_at_once() {
         first["error"],
         "the instance running it restarted before it ended"
     );
+}
+
+/// `serve` (and so its inline instance) with the data folder given as a
+/// relative path, as `make run` does: the module cache must still be found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_starts_with_a_relative_data_folder() {
+    let home = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let _server = spawn(
+        Command::new(env!("CARGO_BIN_EXE_enschedule"))
+            .arg("serve")
+            .current_dir(home.path())
+            .env("ENSCHEDULE_DATA_DIR", "data")
+            .env_remove("SQLITE")
+            .env("PORT", port.to_string())
+            .env("HOST", "127.0.0.1")
+            .env("ADMIN_ACCOUNT", "admin:relative-password")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    healthy(port).await;
+    assert!(home.path().join("data/enschedule.sqlite").is_file());
+    assert!(home.path().join("data/module-cache").is_dir());
 }
