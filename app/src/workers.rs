@@ -40,12 +40,13 @@ pub async fn list_workers() -> Result<Vec<WorkerSummary>, AppError> {
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let now = engine.now();
-    let workers = engine.store().list_workers().await?;
-    let instances = engine.store().list_instances().await?;
-    Ok(workers
+    Ok(engine
+        .store()
+        .workers_with_instances()
+        .await?
         .into_iter()
-        .filter(|w| access.rights.may_view_worker(&w.id))
-        .map(|w| ssr::summary(w, &instances, now))
+        .filter(|(w, _)| access.rights.may_view_worker(&w.id))
+        .map(|(w, instances)| ssr::summary(w, &instances, now))
         .collect())
 }
 
@@ -61,7 +62,6 @@ pub(crate) mod ssr {
         WorkerSummary {
             instances: instances
                 .iter()
-                .filter(|i| i.worker_id == worker.id)
                 .map(|i| InstanceSummary {
                     id: i.id.clone(),
                     hostname: i.hostname.clone(),

@@ -1116,6 +1116,11 @@ impl Engine {
             .get_function(&run.function_id, run.function_version)
             .await?;
         let module = self.load(&function).await?;
+        // Only components can make HTTP requests; modules need no grants.
+        let allowed_hosts = match module.is_component() {
+            true => self.store.http_grants(&run.function_id).await?,
+            false => Vec::new(),
+        };
         let invocation = Invocation {
             stdin: serde_json::to_vec(&run.data).unwrap_or_default(),
             env: run_environment(run),
@@ -1124,7 +1129,7 @@ impl Engine {
                 ..Limits::default()
             },
             cancel,
-            allowed_hosts: self.store.http_grants(&run.function_id).await?,
+            allowed_hosts,
             ..Invocation::default()
         };
         Ok(self.runtime.invoke(&module, invocation).await)

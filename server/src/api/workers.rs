@@ -43,7 +43,6 @@ fn view(worker: Worker, instances: &[Instance], now: chrono::DateTime<chrono::Ut
     WorkerView {
         instances: instances
             .iter()
-            .filter(|i| i.worker_id == worker.id)
             .map(|i| InstanceView {
                 id: i.id.clone(),
                 hostname: i.hostname.clone(),
@@ -72,16 +71,16 @@ pub async fn list(
     State(state): State<ApiState>,
     ApiAccess(access): ApiAccess,
 ) -> Result<Json<Vec<WorkerView>>, ApiError> {
-    let store = state.engine.store();
     let now = state.engine.now();
-    let instances = store.list_instances().await?;
     Ok(Json(
-        store
-            .list_workers()
+        state
+            .engine
+            .store()
+            .workers_with_instances()
             .await?
             .into_iter()
-            .filter(|w| access.may_view_worker(&w.id))
-            .map(|w| view(w, &instances, now))
+            .filter(|(w, _)| access.may_view_worker(&w.id))
+            .map(|(w, instances)| view(w, &instances, now))
             .collect(),
     ))
 }

@@ -272,8 +272,8 @@ impl MemoryGuard {
         MemoryGuard {
             // A component holds a few core instances (its code and the
             // adapters between it and WASI), a module exactly one.
+            // The memory limit is the budget below, for all memories at once.
             limits: StoreLimitsBuilder::new()
-                .memory_size(memory_bytes)
                 .instances(INSTANCES_PER_RUN)
                 .build(),
             budget: memory_bytes,
@@ -356,6 +356,13 @@ struct Inner {
 /// A compiled handler, linked and ready to instantiate.
 #[derive(Clone)]
 pub struct Prepared(Kind);
+
+impl Prepared {
+    /// Whether it is a component: only components may make HTTP requests.
+    pub fn is_component(&self) -> bool {
+        matches!(self.0, Kind::Component(_))
+    }
+}
 
 #[derive(Clone)]
 enum Kind {

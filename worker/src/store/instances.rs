@@ -143,6 +143,23 @@ impl Store {
             .collect()
     }
 
+    /// Every worker with its instances, most recent heartbeat first.
+    pub async fn workers_with_instances(&self) -> Result<Vec<(Worker, Vec<Instance>)>> {
+        let mut instances = self.list_instances().await?;
+        Ok(self
+            .list_workers()
+            .await?
+            .into_iter()
+            .map(|worker| {
+                let (own, others) = instances
+                    .drain(..)
+                    .partition(|i: &Instance| i.worker_id == worker.id);
+                instances = others;
+                (worker, own)
+            })
+            .collect())
+    }
+
     /// Every instance, by worker and then most recent heartbeat first.
     pub async fn list_instances(&self) -> Result<Vec<Instance>> {
         let sql = format!(
