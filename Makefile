@@ -8,7 +8,7 @@ export ENSCHEDULE_TOOLS ?= $(HOME)/.cache/enschedule/tools
 # clone never reuses it.
 export CARGO_INCREMENTAL ?= 0
 
-.PHONY: run test setup handlers site release check lint unit e2e
+.PHONY: run test setup databases handlers site release check lint unit e2e
 
 ## Set up, build, and serve the dashboard on http://localhost:3000 (SQLite in ./data).
 run: setup site
@@ -19,6 +19,10 @@ test: check unit e2e
 
 setup:
 	scripts/setup.sh
+
+## PostgreSQL and MariaDB answering on this machine (started if down).
+databases:
+	scripts/databases.sh
 
 handlers:
 	scripts/build-handlers.sh
@@ -41,8 +45,11 @@ check: setup handlers
 	cargo clippy --manifest-path handlers/Cargo.toml --target-dir $(CARGO_TARGET_DIR)/handlers \
 	  --target wasm32-wasip2 -p send-http-request -- -D warnings
 
-unit: setup handlers
+## The engine's tests run on each database; the process tests use all three.
+unit: setup handlers databases
 	cargo test -p worker -p app -p server
+	ENSCHEDULE_TEST_DATABASE=postgres cargo test -p worker --test engine
+	ENSCHEDULE_TEST_DATABASE=mysql cargo test -p worker --test engine
 	cargo test --manifest-path handlers/Cargo.toml --target-dir $(CARGO_TARGET_DIR)/handlers \
 	  -p enschedule-sdk --features build
 

@@ -7,16 +7,20 @@
 //! that change something must come from the dashboard's own origin, so
 //! another site cannot make a signed-in browser act for it.
 
+use std::str::FromStr;
+
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
-use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
+use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore};
 use worker::Engine;
+use worker::store::{Database, SqliteLocation};
 
 /// How long a session lasts without being used.
 const IDLE_EXPIRY_DAYS: i64 = 7;
@@ -24,10 +28,10 @@ const IDLE_EXPIRY_DAYS: i64 = 7;
 /// The session layer, with its table created and expired sessions pruned
 /// hourly in the background.
 pub async fn session_layer(
-    engine: &Engine,
+    database: &Database,
     secure: bool,
-) -> anyhow::Result<SessionManagerLayer<SqliteStore>> {
-    let store = SqliteStore::new(engine.store().sqlite_pool().clone());
+) -> anyhow::Result<SessionManagerLayer<Sessions>> {
+    let store = Sessions::open(database).await?;
     store.migrate().await?;
     tokio::spawn(
         store
@@ -40,6 +44,113 @@ pub async fn session_layer(
         .with_same_site(SameSite::Lax)
         .with_secure(secure)
         .with_expiry(Expiry::OnInactivity(Duration::days(IDLE_EXPIRY_DAYS))))
+}
+
+/// The sessions, in a table of their own in the database the store uses.
+#[derive(Debug, Clone)]
+pub enum Sessions {
+    Sqlite(SqliteStore),
+    Postgres(PostgresStore),
+    MySql(MySqlStore),
+}
+
+impl Sessions {
+    async fn open(database: &Database) -> anyhow::Result<Sessions> {
+        Ok(match database {
+            Database::Sqlite(location) => {
+                let options = match location {
+                    SqliteLocation::Memory => {
+                        sqlx::sqlite::SqliteConnectOptions::from_str("sqlite::memory:")?
+                    }
+                    SqliteLocation::File(path) => sqlx::sqlite::SqliteConnectOptions::new()
+                        .filename(path)
+                        .create_if_missing(true)
+                        .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal),
+                }
+                .busy_timeout(std::time::Duration::from_secs(10));
+                // An in-memory database lives as long as its one connection.
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(match location {
+                        SqliteLocation::Memory => 1,
+                        SqliteLocation::File(_) => 4,
+                    })
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(options)
+                    .await?;
+                Sessions::Sqlite(SqliteStore::new(pool))
+            }
+            Database::Postgres(url) => {
+                Sessions::Postgres(PostgresStore::new(sqlx::PgPool::connect(url).await?))
+            }
+            Database::MySql(url) => {
+                // In the store's own database, not in a schema of its own.
+                let name = url::Url::parse(url)?
+                    .path()
+                    .trim_start_matches('/')
+                    .to_string();
+                let store = MySqlStore::new(sqlx::MySqlPool::connect(url).await?);
+                Sessions::MySql(match name.is_empty() {
+                    true => store,
+                    false => store.with_schema_name(&name).map_err(anyhow::Error::msg)?,
+                })
+            }
+        })
+    }
+
+    async fn migrate(&self) -> sqlx::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.migrate().await,
+            Sessions::Postgres(store) => store.migrate().await,
+            Sessions::MySql(store) => store.migrate().await,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl SessionStore for Sessions {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.create(record).await,
+            Sessions::Postgres(store) => store.create(record).await,
+            Sessions::MySql(store) => store.create(record).await,
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.save(record).await,
+            Sessions::Postgres(store) => store.save(record).await,
+            Sessions::MySql(store) => store.save(record).await,
+        }
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        match self {
+            Sessions::Sqlite(store) => store.load(id).await,
+            Sessions::Postgres(store) => store.load(id).await,
+            Sessions::MySql(store) => store.load(id).await,
+        }
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.delete(id).await,
+            Sessions::Postgres(store) => store.delete(id).await,
+            Sessions::MySql(store) => store.delete(id).await,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ExpiredDeletion for Sessions {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        match self {
+            Sessions::Sqlite(store) => store.delete_expired().await,
+            Sessions::Postgres(store) => store.delete_expired().await,
+            Sessions::MySql(store) => store.delete_expired().await,
+        }
+    }
 }
 
 /// Paths anyone may load: the sign-in page, the browser bundle, the REST API

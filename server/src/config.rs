@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use chrono_tz::Tz;
 use clap::Args;
-use worker::store::SqliteLocation;
+use worker::store::{Database, SqliteLocation};
 
 /// Settings of `enschedule serve` (and `migrate`). Its `Debug` leaves the
 /// secrets out.
@@ -24,9 +24,8 @@ pub struct ServeConfig {
     #[arg(long, env = "ENSCHEDULE_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// SQLite database: a file path, or `:memory:`. Default: a file in the data folder.
-    #[arg(long, env = "SQLITE")]
-    pub sqlite: Option<String>,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 
     /// Further handler modules: comma-separated `.wasm` files or folders of them.
     #[arg(long, env = "IMPORT_FUNCTIONS", value_delimiter = ',')]
@@ -61,6 +60,183 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub worker: WorkerSettings,
+}
+
+/// Which database to use: at most one of `SQLITE`, `POSTGRES`, `MYSQL` and
+/// `MARIADB`, each a URL (a path for SQLite) or `true` with the `DB_*`
+/// settings. Its `Debug` leaves the password out.
+#[derive(Clone, Default, Args)]
+pub struct DatabaseArgs {
+    /// SQLite database: a file path, or `:memory:`. Default: a file in the data folder.
+    #[arg(long, env = "SQLITE")]
+    pub sqlite: Option<String>,
+
+    /// PostgreSQL: a `postgres://` URL, or `true` to build one from the `DB_*` settings.
+    #[arg(long, env = "POSTGRES", hide_env_values = true)]
+    pub postgres: Option<String>,
+
+    /// MySQL: a `mysql://` URL, or `true` to build one from the `DB_*` settings.
+    #[arg(long, env = "MYSQL", hide_env_values = true)]
+    pub mysql: Option<String>,
+
+    /// MariaDB: a `mysql://` or `mariadb://` URL, or `true` for the `DB_*` settings.
+    #[arg(long, env = "MARIADB", hide_env_values = true)]
+    pub mariadb: Option<String>,
+
+    /// With `true` above: the database user.
+    #[arg(long, env = "DB_USER")]
+    pub db_user: Option<String>,
+
+    /// With `true` above: the user's password.
+    #[arg(long, env = "DB_PASSWORD", hide_env_values = true)]
+    pub db_password: Option<String>,
+
+    /// With `true` above: the server's host (default `localhost`).
+    #[arg(long, env = "DB_HOST")]
+    pub db_host: Option<String>,
+
+    /// With `true` above: the server's port (default 5432 for PostgreSQL, 3306 otherwise).
+    #[arg(long, env = "DB_PORT")]
+    pub db_port: Option<u16>,
+
+    /// With `true` above: the database's name.
+    #[arg(long, env = "DB_DATABASE")]
+    pub db_database: Option<String>,
+}
+
+impl DatabaseArgs {
+    /// The database these settings name; SQL Server, which the original
+    /// project also offered, is refused by name rather than ignored.
+    pub fn database(&self, data_dir: &std::path::Path) -> anyhow::Result<Database> {
+        if std::env::var_os("MSSQL").is_some_and(|v| !v.is_empty()) {
+            bail!(
+                "MSSQL is set, but SQL Server is not supported: there is no SQL Server driver \
+                 in Enschedule's stack; use SQLITE, POSTGRES, MYSQL or MARIADB"
+            );
+        }
+        let given = |value: &Option<String>| {
+            value
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("false"))
+                .map(str::to_string)
+        };
+        let chosen: Vec<(&str, String)> = [
+            ("SQLITE", given(&self.sqlite)),
+            ("POSTGRES", given(&self.postgres)),
+            ("MYSQL", given(&self.mysql)),
+            ("MARIADB", given(&self.mariadb)),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.map(|v| (name, v)))
+        .collect();
+        let Some((name, value)) = chosen.first() else {
+            return Ok(Database::Sqlite(SqliteLocation::File(
+                worker::store::default_sqlite_path(data_dir),
+            )));
+        };
+        if chosen.len() > 1 {
+            let names: Vec<&str> = chosen.iter().map(|(name, _)| *name).collect();
+            bail!("{} are all set; set only one database", names.join(" and "));
+        }
+        match *name {
+            "SQLITE" => Ok(Database::Sqlite(match value.as_str() {
+                ":memory:" => SqliteLocation::Memory,
+                "true" => SqliteLocation::File(worker::store::default_sqlite_path(data_dir)),
+                path => SqliteLocation::File(PathBuf::from(path)),
+            })),
+            "POSTGRES" => Ok(Database::Postgres(self.url(
+                name,
+                value,
+                &["postgres", "postgresql"],
+                5432,
+            )?)),
+            _ => Ok(Database::MySql(self.url(
+                name,
+                value,
+                &["mysql", "mariadb"],
+                3306,
+            )?)),
+        }
+    }
+
+    /// The URL `variable` gives, or builds with `true`, as sqlx reads it
+    /// (`mariadb://` is spelled `mysql://`).
+    fn url(
+        &self,
+        variable: &str,
+        value: &str,
+        schemes: &[&str],
+        default_port: u16,
+    ) -> anyhow::Result<String> {
+        let scheme = if schemes[0] == "mysql" {
+            "mysql"
+        } else {
+            "postgres"
+        };
+        if value.eq_ignore_ascii_case("true") {
+            let database = self
+                .db_database
+                .as_deref()
+                .filter(|d| !d.is_empty())
+                .with_context(|| {
+                    format!("{variable}=true needs DB_DATABASE, the database's name")
+                })?;
+            let host = self.db_host.as_deref().unwrap_or("localhost");
+            let port = self.db_port.unwrap_or(default_port);
+            let mut url = url::Url::parse(&format!("{scheme}://{host}:{port}/"))
+                .with_context(|| format!("DB_HOST `{host}` is not a host name"))?;
+            url.set_path(database);
+            if let Some(user) = self.db_user.as_deref().filter(|u| !u.is_empty()) {
+                url.set_username(user)
+                    .ok()
+                    .context("DB_USER cannot be set on this URL")?;
+            }
+            if let Some(password) = self.db_password.as_deref().filter(|p| !p.is_empty()) {
+                url.set_password(Some(password))
+                    .ok()
+                    .context("DB_PASSWORD cannot be set on this URL")?;
+            }
+            return Ok(url.to_string());
+        }
+        let parsed = url::Url::parse(value)
+            .ok()
+            .filter(|u| schemes.contains(&u.scheme()));
+        let Some(parsed) = parsed else {
+            bail!(
+                "{variable} must be a {}:// URL, or `true` with DB_HOST, DB_PORT, DB_USER, \
+                 DB_PASSWORD and DB_DATABASE",
+                schemes[0]
+            );
+        };
+        let rest = &value[parsed.scheme().len()..];
+        Ok(format!("{scheme}{rest}"))
+    }
+}
+
+impl std::fmt::Debug for DatabaseArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = |value: &Option<String>| {
+            value.as_deref().map(|v| match v.trim() {
+                "true" | "false" | "" => v.to_string(),
+                url => worker::store::without_password(url),
+            })
+        };
+        f.debug_struct("DatabaseArgs")
+            .field("sqlite", &self.sqlite)
+            .field("postgres", &url(&self.postgres))
+            .field("mysql", &url(&self.mysql))
+            .field("mariadb", &url(&self.mariadb))
+            .field("db_user", &self.db_user)
+            .field(
+                "db_password",
+                &self.db_password.as_ref().map(|_| "[redacted]"),
+            )
+            .field("db_host", &self.db_host)
+            .field("db_port", &self.db_port)
+            .field("db_database", &self.db_database)
+            .finish()
+    }
 }
 
 /// Which worker a process is an instance of, and how it claims and runs.
@@ -127,7 +303,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("port", &self.port)
             .field("host", &self.host)
             .field("data_dir", &self.data_dir)
-            .field("sqlite", &self.sqlite)
+            .field("database", &self.database)
             .field("import_functions", &self.import_functions)
             .field("default_timezone", &self.default_timezone)
             .field("site_root", &self.site_root)
@@ -152,27 +328,9 @@ impl ServeConfig {
             })
     }
 
-    /// Where the database is. The other dialects of the original project are
-    /// refused by name rather than ignored.
-    pub fn database(&self) -> anyhow::Result<SqliteLocation> {
-        for (variable, support) in [
-            ("POSTGRES", "not supported by this build yet"),
-            ("MYSQL", "not supported by this build yet"),
-            ("MARIADB", "not supported by this build yet"),
-            (
-                "MSSQL",
-                "not supported: there is no SQL Server driver in Enschedule's stack",
-            ),
-        ] {
-            if std::env::var_os(variable).is_some_and(|v| !v.is_empty()) {
-                bail!("{variable} is set, but that database is {support}; use SQLITE");
-            }
-        }
-        Ok(match self.sqlite.as_deref().map(str::trim) {
-            Some(":memory:") => SqliteLocation::Memory,
-            Some(path) if !path.is_empty() => SqliteLocation::File(PathBuf::from(path)),
-            _ => SqliteLocation::File(worker::store::default_sqlite_path(&self.data_dir)),
-        })
+    /// Where the database is.
+    pub fn database(&self) -> anyhow::Result<Database> {
+        self.database.database(&self.data_dir)
     }
 
     pub fn default_timezone(&self) -> anyhow::Result<Tz> {

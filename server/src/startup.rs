@@ -13,13 +13,12 @@ use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 use tower_sessions::SessionManagerLayer;
-use tower_sessions_sqlx_store::SqliteStore;
 use worker::access::function_key;
 use worker::instance::{self, Registration};
 use worker::manifest::Manifest;
 use worker::queue::EngineError;
 use worker::runtime::Runtime;
-use worker::store::{Registered, StoreError};
+use worker::store::{Database, Registered, SqliteLocation, StoreError};
 use worker::{Engine, EngineOptions, Store, SystemClock};
 
 use crate::config::ServeConfig;
@@ -52,7 +51,7 @@ impl Application {
             true => Some(registration(&engine, config, functions).await?),
             false => None,
         };
-        let sessions = crate::auth::session_layer(&engine, config.secure_cookies)
+        let sessions = crate::auth::session_layer(&config.database()?, config.secure_cookies)
             .await
             .context("Failed to set up the session store")?;
 
@@ -197,7 +196,7 @@ pub async fn migrate(config: ServeConfig) -> anyhow::Result<()> {
 pub fn router(
     state: AppState,
     api: crate::api::ApiState,
-    sessions: SessionManagerLayer<SqliteStore>,
+    sessions: SessionManagerLayer<crate::auth::Sessions>,
 ) -> Router {
     let routes = generate_route_list(app::App);
     let engine = state.engine.clone();
@@ -233,16 +232,16 @@ pub fn router(
 }
 
 async fn open_store(config: &ServeConfig) -> anyhow::Result<Store> {
-    let location = config.database()?;
-    if let worker::store::SqliteLocation::File(path) = &location
+    let database = config.database()?;
+    if let Database::Sqlite(SqliteLocation::File(path)) = &database
         && let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
     {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("Failed to create {}", parent.display()))?;
     }
-    Store::open_sqlite(&location)
+    Store::open(&database)
         .await
-        .with_context(|| format!("Failed to open the database {location:?}"))
+        .with_context(|| format!("Failed to open the database ({database:?})"))
 }
 
 async fn open_engine(config: &ServeConfig) -> anyhow::Result<Engine> {

@@ -732,8 +732,17 @@ impl Engine {
     /// claiming ends and the runs under way have `grace` to finish; those
     /// still going then are stopped and released for another instance to
     /// start afresh.
+    ///
+    /// Between steps it sleeps until the next due time, at most the poll
+    /// interval, and on PostgreSQL it wakes at once when another process
+    /// tells that work may be due.
     pub async fn run_until_stopped(self, stop: impl Future<Output = ()>, grace: Duration) {
         tokio::pin!(stop);
+        let listener = tokio::spawn({
+            let store = self.store.clone();
+            let wake = self.wake.clone();
+            async move { store.listen_for_due(wake).await }
+        });
         let mut executing = JoinSet::new();
         loop {
             let progressed = match self.start_due().await {
@@ -762,6 +771,7 @@ impl Engine {
             grace = ?grace,
             "engine stopping; waiting for runs under way"
         );
+        listener.abort();
         let finished = async { while executing.join_next().await.is_some() {} };
         tokio::pin!(finished);
         if tokio::time::timeout(grace, &mut finished).await.is_err() {
@@ -920,7 +930,8 @@ impl Engine {
     /// marks the run lost, so it is never left running.
     async fn execute(&self, run: Run) -> i64 {
         let id = run.id;
-        let started_at = self.now();
+        // The claim's instant: the task may begin a moment later.
+        let started_at = run.started_at.unwrap_or_else(|| self.now());
         let renewal = self.spawn_lease_renewal(id);
         let cancel = Cancel::new();
         self.executing().insert(id, cancel.clone());

@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use leptos::server_fn::ServerFn;
-use server::config::ServeConfig;
+use server::config::{DatabaseArgs, ServeConfig};
 use server::startup::Application;
 use tower::ServiceExt;
 
@@ -18,7 +18,10 @@ pub fn config(data_dir: &std::path::Path) -> ServeConfig {
         port: 0,
         host: "127.0.0.1".into(),
         data_dir: data_dir.to_path_buf(),
-        sqlite: Some(":memory:".into()),
+        database: DatabaseArgs {
+            sqlite: Some(":memory:".into()),
+            ..Default::default()
+        },
         import_functions: Vec::new(),
         default_timezone: "UTC".into(),
         site_root: data_dir.join("site"),

@@ -4,6 +4,7 @@
 mod access;
 mod apply;
 mod cli;
+mod databases;
 mod helpers;
 mod http;
 mod openapi;

@@ -188,7 +188,7 @@ async fn a_schedule_whose_function_version_is_gone_shows_no_worker() {
         .id;
     // Enschedule never removes a function that has schedules: only a
     // database changed by hand gets here.
-    let mut db = engine.store().sqlite_pool().acquire().await.unwrap();
+    let mut db = engine.store().pool().acquire().await.unwrap();
     for statement in [
         "PRAGMA foreign_keys = OFF",
         "DELETE FROM functions WHERE id = 'greeter' AND version = 1",

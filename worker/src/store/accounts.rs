@@ -1,9 +1,9 @@
 //! The accounts tables: users, groups and their members, API keys, and the
 //! access rules that workers, functions and schedules state.
 
+use super::sql::RowExt;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::{Result, Store, StoreError, from_ms, ms, unique_violation};
 use crate::access::{Kind, RuleBook};
@@ -32,32 +32,29 @@ impl Store {
         admin: bool,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        sqlx::query_scalar(
+        self.sql(
             "INSERT INTO users (name, password_hash, admin, disabled, sessions_valid_from, \
-             created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4, $4) RETURNING id",
+             created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4, $4)",
         )
         .bind(name)
         .bind(password_hash)
         .bind(admin)
         .bind(ms(now))
-        .fetch_one(&self.pool)
+        .insert_id(&self.pool)
         .await
         .map_err(|e| unique_violation(e, &format!("a user named {name} exists")))
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
-            .fetch_one(&self.pool)
-            .await?)
+        self.sql("SELECT COUNT(*) FROM users")
+            .scalar(&self.pool)
+            .await
     }
 
     /// The user called `name`, with their password hash.
     pub async fn find_user(&self, name: &str) -> Result<Option<StoredUser>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1");
-        let row = sqlx::query(&sql)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = self.sql(&sql).bind(name).fetch_optional(&self.pool).await?;
         match row {
             Some(row) => Ok(Some(self.stored_user(&row).await?)),
             None => Ok(None),
@@ -66,7 +63,8 @@ impl Store {
 
     pub async fn get_user(&self, id: i64) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        let row = sqlx::query(&sql)
+        let row = self
+            .sql(&sql)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
@@ -77,7 +75,7 @@ impl Store {
     /// Every user, by name.
     pub async fn list_users(&self) -> Result<Vec<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name");
-        let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+        let rows = self.sql(&sql).fetch_all(&self.pool).await?;
         let mut users = Vec::with_capacity(rows.len());
         for row in &rows {
             users.push(self.stored_user(row).await?.user);
@@ -92,20 +90,22 @@ impl Store {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let updated = sqlx::query(
-            "UPDATE users SET password_hash = $1, sessions_valid_from = $2, updated_at = $2 \
+        let updated = self
+            .sql(
+                "UPDATE users SET password_hash = $1, sessions_valid_from = $2, updated_at = $2 \
              WHERE id = $3",
-        )
-        .bind(password_hash)
-        .bind(ms(now))
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+            )
+            .bind(password_hash)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         found(updated.rows_affected(), id)
     }
 
     pub async fn set_admin(&self, id: i64, admin: bool, now: DateTime<Utc>) -> Result<()> {
-        let updated = sqlx::query("UPDATE users SET admin = $1, updated_at = $2 WHERE id = $3")
+        let updated = self
+            .sql("UPDATE users SET admin = $1, updated_at = $2 WHERE id = $3")
             .bind(admin)
             .bind(ms(now))
             .bind(id)
@@ -116,83 +116,86 @@ impl Store {
 
     /// Disabling a user also ends their sessions.
     pub async fn set_disabled(&self, id: i64, disabled: bool, now: DateTime<Utc>) -> Result<()> {
-        let updated = sqlx::query(
-            "UPDATE users SET disabled = $1, updated_at = $2, \
-             sessions_valid_from = CASE WHEN $1 THEN $2 ELSE sessions_valid_from END \
+        let updated = self
+            .sql(
+                "UPDATE users SET disabled = $1, updated_at = $2, \
+             sessions_valid_from = CASE WHEN $1 = 1 THEN $2 ELSE sessions_valid_from END \
              WHERE id = $3",
-        )
-        .bind(disabled)
-        .bind(ms(now))
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
+            )
+            .bind(disabled)
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         found(updated.rows_affected(), id)
     }
 
     /// Ends every session of a user begun before `now` ("sign out
     /// everywhere").
     pub async fn end_sessions(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let updated =
-            sqlx::query("UPDATE users SET sessions_valid_from = $1, updated_at = $1 WHERE id = $2")
-                .bind(ms(now))
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+        let updated = self
+            .sql("UPDATE users SET sessions_valid_from = $1, updated_at = $1 WHERE id = $2")
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         found(updated.rows_affected(), id)
     }
 
-    async fn stored_user(&self, row: &SqliteRow) -> Result<StoredUser> {
-        let id: i64 = row.try_get("id")?;
-        let groups = sqlx::query_scalar(
-            "SELECT g.name FROM groups g JOIN group_members m ON m.group_id = g.id \
+    async fn stored_user(&self, row: &AnyRow) -> Result<StoredUser> {
+        let id: i64 = row.cell("id")?;
+        let groups = self
+            .sql(
+                "SELECT g.name FROM \"groups\" g JOIN group_members m ON m.group_id = g.id \
              WHERE m.user_id = $1 ORDER BY g.name",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+            )
+            .bind(id)
+            .scalars(&self.pool)
+            .await?;
         Ok(StoredUser {
             user: User {
                 id,
-                name: row.try_get("name")?,
-                admin: row.try_get("admin")?,
-                disabled: row.try_get("disabled")?,
+                name: row.cell("name")?,
+                admin: row.cell("admin")?,
+                disabled: row.cell("disabled")?,
                 groups,
-                sessions_valid_from: from_ms(row.try_get("sessions_valid_from")?),
-                created_at: from_ms(row.try_get("created_at")?),
+                sessions_valid_from: from_ms(row.cell("sessions_valid_from")?),
+                created_at: from_ms(row.cell("created_at")?),
             },
-            password_hash: row.try_get("password_hash")?,
+            password_hash: row.cell("password_hash")?,
         })
     }
 
     // ----- groups ----------------------------------------------------------
 
     pub async fn create_group(&self, name: &str, now: DateTime<Utc>) -> Result<i64> {
-        sqlx::query_scalar("INSERT INTO groups (name, created_at) VALUES ($1, $2) RETURNING id")
+        self.sql("INSERT INTO \"groups\" (name, created_at) VALUES ($1, $2)")
             .bind(name)
             .bind(ms(now))
-            .fetch_one(&self.pool)
+            .insert_id(&self.pool)
             .await
             .map_err(|e| unique_violation(e, &format!("a group named {name} exists")))
     }
 
     /// Every group with its members, by name.
     pub async fn list_groups(&self) -> Result<Vec<Group>> {
-        let rows = sqlx::query(
-            "SELECT g.id, g.name, u.name AS member FROM groups g \
+        let rows = self
+            .sql(
+                "SELECT g.id, g.name, u.name AS member FROM \"groups\" g \
              LEFT JOIN group_members m ON m.group_id = g.id \
              LEFT JOIN users u ON u.id = m.user_id ORDER BY g.name, u.name",
-        )
-        .fetch_all(&self.pool)
-        .await?;
+            )
+            .fetch_all(&self.pool)
+            .await?;
         let mut groups: Vec<Group> = Vec::new();
         for row in &rows {
-            let id: i64 = row.try_get("id")?;
-            let member: Option<String> = row.try_get("member")?;
+            let id: i64 = row.cell("id")?;
+            let member: Option<String> = row.cell("member")?;
             match groups.last_mut() {
                 Some(group) if group.id == id => group.members.extend(member),
                 _ => groups.push(Group {
                     id,
-                    name: row.try_get("name")?,
+                    name: row.cell("name")?,
                     members: member.into_iter().collect(),
                 }),
             }
@@ -201,19 +204,17 @@ impl Store {
     }
 
     pub async fn add_member(&self, group_id: i64, user_id: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO group_members (group_id, user_id) VALUES ($1, $2) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(group_id)
-        .bind(user_id)
-        .execute(&self.pool)
-        .await?;
+        self.sql("INSERT INTO group_members (group_id, user_id) VALUES ($1, $2)")
+            .bind(group_id)
+            .bind(user_id)
+            .ignore_duplicates()
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     pub async fn remove_member(&self, group_id: i64, user_id: i64) -> Result<()> {
-        sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+        self.sql("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
             .bind(group_id)
             .bind(user_id)
             .execute(&self.pool)
@@ -222,7 +223,8 @@ impl Store {
     }
 
     pub async fn delete_group(&self, id: i64) -> Result<()> {
-        let deleted = sqlx::query("DELETE FROM groups WHERE id = $1")
+        let deleted = self
+            .sql("DELETE FROM \"groups\" WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -244,9 +246,9 @@ impl Store {
         expires_at: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        self.sql(
             "INSERT INTO api_keys (user_id, name, prefix, key_hash, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(user_id)
         .bind(name)
@@ -254,26 +256,32 @@ impl Store {
         .bind(key_hash)
         .bind(ms(now))
         .bind(expires_at.map(ms))
-        .fetch_one(&self.pool)
-        .await?)
+        .insert_id(&self.pool)
+        .await
     }
 
     /// The key with this hash and its owner, noting its use, if it is live at
     /// `now` (not revoked, not expired) and its owner is not disabled.
     pub async fn use_api_key(&self, key_hash: &str, now: DateTime<Utc>) -> Result<Option<User>> {
-        let user_id: Option<i64> = sqlx::query_scalar(
-            "UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 \
-             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1) \
-             AND user_id IN (SELECT id FROM users WHERE disabled = 0) RETURNING user_id",
-        )
-        .bind(ms(now))
-        .bind(key_hash)
-        .fetch_optional(&self.pool)
-        .await?;
-        match user_id {
-            Some(id) => Ok(Some(self.get_user(id).await?)),
-            None => Ok(None),
-        }
+        let user_id: Option<i64> = self
+            .sql(
+                "SELECT k.user_id FROM api_keys k JOIN users u ON u.id = k.user_id \
+                 WHERE k.key_hash = $1 AND k.revoked_at IS NULL \
+                 AND (k.expires_at IS NULL OR k.expires_at > $2) AND u.disabled = 0",
+            )
+            .bind(key_hash)
+            .bind(ms(now))
+            .optional_scalar(&self.pool)
+            .await?;
+        let Some(id) = user_id else {
+            return Ok(None);
+        };
+        self.sql("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
+            .bind(ms(now))
+            .bind(key_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(Some(self.get_user(id).await?))
     }
 
     /// A user's keys, newest first; all keys when `user_id` is `None`.
@@ -282,20 +290,17 @@ impl Store {
             "SELECT {KEY_COLUMNS} FROM api_keys WHERE ($1 IS NULL OR user_id = $1) \
              ORDER BY id DESC"
         );
-        let rows = sqlx::query(&sql)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = self.sql(&sql).bind(user_id).fetch_all(&self.pool).await?;
         rows.iter().map(key_from_row).collect()
     }
 
     pub async fn revoke_api_key(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let revoked =
-            sqlx::query("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
-                .bind(ms(now))
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
+        let revoked = self
+            .sql("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2")
+            .bind(ms(now))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         if revoked.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("API key {id}")));
         }
@@ -307,25 +312,23 @@ impl Store {
     /// The rules a worker (`worker_id`), function (`id@version`) or schedule
     /// (its id) states, as JSON; `None` when it states none.
     pub async fn access_rules(&self, kind: Kind, target: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT rules FROM access_rules WHERE target_kind = $1 AND target_id = $2",
-        )
-        .bind(kind_name(kind)?)
-        .bind(target)
-        .fetch_optional(&self.pool)
-        .await?)
+        self.sql("SELECT rules FROM access_rules WHERE target_kind = $1 AND target_id = $2")
+            .bind(kind_name(kind)?)
+            .bind(target)
+            .optional_scalar(&self.pool)
+            .await
     }
 
     /// Every stored rule set of one kind: `(target, rules JSON)`.
     pub async fn all_access_rules(&self, kind: Kind) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
+        let rows = self.sql(
             "SELECT target_id, rules FROM access_rules WHERE target_kind = $1 ORDER BY target_id",
         )
         .bind(kind_name(kind)?)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|row| Ok((row.try_get("target_id")?, row.try_get("rules")?)))
+            .map(|row| Ok((row.cell("target_id")?, row.cell("rules")?)))
             .collect()
     }
 
@@ -341,11 +344,12 @@ impl Store {
         let kind = kind_name(kind)?;
         match rules {
             Some(rules) => {
-                sqlx::query(
+                self.sql(&format!(
                     "INSERT INTO access_rules (target_kind, target_id, rules, updated_at) \
-                 VALUES ($1, $2, $3, $4) ON CONFLICT (target_kind, target_id) \
-                 DO UPDATE SET rules = excluded.rules, updated_at = excluded.updated_at",
-                )
+                         VALUES ($1, $2, $3, $4){}",
+                    self.dialect
+                        .upsert("target_kind, target_id", &["rules", "updated_at"])
+                ))
                 .bind(kind)
                 .bind(target)
                 .bind(rules)
@@ -354,7 +358,7 @@ impl Store {
                 .await?
             }
             None => {
-                sqlx::query("DELETE FROM access_rules WHERE target_kind = $1 AND target_id = $2")
+                self.sql("DELETE FROM access_rules WHERE target_kind = $1 AND target_id = $2")
                     .bind(kind)
                     .bind(target)
                     .execute(&self.pool)
@@ -411,16 +415,16 @@ fn kind_name(kind: Kind) -> Result<&'static str> {
     }
 }
 
-fn key_from_row(row: &SqliteRow) -> Result<ApiKey> {
+fn key_from_row(row: &AnyRow) -> Result<ApiKey> {
     let at = |column: &str| -> Result<Option<DateTime<Utc>>> {
-        Ok(row.try_get::<Option<i64>, _>(column)?.map(from_ms))
+        Ok(row.cell::<Option<i64>>(column)?.map(from_ms))
     };
     Ok(ApiKey {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
-        created_at: from_ms(row.try_get("created_at")?),
+        id: row.cell("id")?,
+        user_id: row.cell("user_id")?,
+        name: row.cell("name")?,
+        prefix: row.cell("prefix")?,
+        created_at: from_ms(row.cell("created_at")?),
         expires_at: at("expires_at")?,
         revoked_at: at("revoked_at")?,
         last_used_at: at("last_used_at")?,

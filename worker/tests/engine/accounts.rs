@@ -1,19 +1,13 @@
 //! Accounts: password hashes, the first admin, groups, and API keys with
-//! their expiry and revocation, on a real (in-memory) database.
+//! their expiry and revocation, on a real database.
 
 use chrono::Duration;
-use worker::Store;
 use worker::accounts::{
     AdminSetUp, KEY_LENGTH, ensure_admin, hash_key, hash_password, parse_admin_account,
     random_secret, verify_password,
 };
-use worker::store::SqliteLocation;
 
-use crate::helpers::at;
-
-async fn store() -> Store {
-    Store::open_sqlite(&SqliteLocation::Memory).await.unwrap()
-}
+use crate::helpers::{at, store};
 
 #[test]
 fn a_password_verifies_against_its_hash_and_nothing_else() {

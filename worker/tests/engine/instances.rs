@@ -10,10 +10,10 @@ use serde_json::json;
 use worker::instance::{Health, Registration};
 use worker::model::{NewSchedule, RetryPolicy, RunStatus, Timing};
 use worker::runtime::Runtime;
-use worker::store::{RunFilter, SqliteLocation};
+use worker::store::{Database, RunFilter};
 use worker::{Engine, EngineOptions, ManualClock, Store};
 
-use crate::helpers::{at, handler};
+use crate::helpers::{at, handler, shared_database};
 
 fn registration(worker_id: &str, instance_id: &str, functions: &[&str]) -> Registration {
     Registration {
@@ -29,17 +29,15 @@ fn registration(worker_id: &str, instance_id: &str, functions: &[&str]) -> Regis
     }
 }
 
-/// An engine of `worker_id`/`instance_id` on the SQLite file at `path`,
-/// sharing it with any other engine on the same path.
+/// An engine of `worker_id`/`instance_id` on `database`, sharing it with any
+/// other engine on the same database.
 async fn engine_on(
-    path: &std::path::Path,
+    database: &Database,
     worker_id: &str,
     instance_id: &str,
     clock: Arc<ManualClock>,
 ) -> Engine {
-    let store = Store::open_sqlite(&SqliteLocation::File(path.to_path_buf()))
-        .await
-        .unwrap();
+    let store = Store::open(database).await.unwrap();
     let options = EngineOptions {
         worker_id: worker_id.into(),
         instance_id: instance_id.into(),
@@ -57,7 +55,7 @@ async fn a_worker_version_rises_with_new_definitions_and_is_kept_for_known_ones(
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(at("2026-01-01T00:00:00Z")));
     let engine = engine_on(
-        &dir.path().join("db"),
+        &shared_database(dir.path()).await,
         "reports",
         "reports@a",
         clock.clone(),
@@ -114,7 +112,13 @@ async fn a_worker_version_rises_with_new_definitions_and_is_kept_for_known_ones(
 async fn health_is_up_then_pending_then_down_until_a_heartbeat_and_stopped_at_the_end() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(at("2026-01-01T00:00:00Z")));
-    let engine = engine_on(&dir.path().join("db"), "inline", "inline@a", clock.clone()).await;
+    let engine = engine_on(
+        &shared_database(dir.path()).await,
+        "inline",
+        "inline@a",
+        clock.clone(),
+    )
+    .await;
     let store = engine.store();
     store
         .register_instance(&registration("inline", "inline@a", &[]), engine.now())
@@ -155,7 +159,7 @@ async fn health_is_up_then_pending_then_down_until_a_heartbeat_and_stopped_at_th
 #[tokio::test]
 async fn a_schedule_that_names_a_worker_runs_only_on_that_workers_instances() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
+    let path = shared_database(dir.path()).await;
     let clock = Arc::new(ManualClock::new(at("2026-01-01T00:00:00Z")));
     let alpha = engine_on(&path, "alpha", "alpha@a", clock.clone()).await;
     let beta = engine_on(&path, "beta", "beta@a", clock.clone()).await;
@@ -213,7 +217,7 @@ async fn a_schedule_that_names_a_worker_runs_only_on_that_workers_instances() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restarted_instance_marks_the_runs_it_held_lost_and_retries_them() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
+    let path = shared_database(dir.path()).await;
     let clock = Arc::new(ManualClock::new(at("2026-01-01T00:00:00Z")));
     let first_life = engine_on(&path, "inline", "inline@a", clock.clone()).await;
     let schedule = first_life
@@ -265,7 +269,7 @@ async fn a_restarted_instance_marks_the_runs_it_held_lost_and_retries_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_lets_short_runs_finish_and_releases_the_rest_after_the_grace_period() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("db");
+    let path = shared_database(dir.path()).await;
     let clock = Arc::new(ManualClock::new(at("2026-01-01T00:00:00Z")));
     let engine = engine_on(&path, "inline", "inline@a", clock.clone()).await;
     let mut ids = Vec::new();
@@ -302,7 +306,7 @@ async fn stopping_lets_short_runs_finish_and_releases_the_rest_after_the_grace_p
 async fn a_dead_workers_run_is_lost_within_the_lease_and_retried_on_another() {
     for max_retries in [1, 0] {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("db");
+        let path = shared_database(dir.path()).await;
         let clock = Arc::new(ManualClock::new(at("2026-01-01T00:00:00Z")));
         let w1 = engine_on(&path, "inline", "inline@w1", clock.clone()).await;
         let w2 = engine_on(&path, "inline", "inline@w2", clock.clone()).await;

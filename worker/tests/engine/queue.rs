@@ -239,11 +239,11 @@ async fn data_that_breaks_the_schema_is_refused_naming_the_field() {
 #[tokio::test]
 async fn two_engines_on_one_database_create_each_run_once() {
     let dir = tempfile::tempdir().unwrap();
-    let location = worker::store::SqliteLocation::File(dir.path().join("db.sqlite"));
+    let database = crate::helpers::shared_database(dir.path()).await;
     let clock = std::sync::Arc::new(worker::ManualClock::new(at("2026-01-01T00:00:00Z")));
     let mut engines = Vec::new();
     for instance in ["a", "b"] {
-        let store = worker::Store::open_sqlite(&location).await.unwrap();
+        let store = worker::Store::open(&database).await.unwrap();
         let runtime = worker::runtime::Runtime::new(None, 4).unwrap();
         let options = worker::EngineOptions {
             instance_id: instance.into(),

@@ -395,15 +395,7 @@ async fn a_schedule_whose_function_version_is_gone_fires_nothing_until_it_is_bac
         })
         .await
         .unwrap();
-    let mut db = t.engine.store().sqlite_pool().acquire().await.unwrap();
-    for statement in [
-        "PRAGMA foreign_keys = OFF",
-        "DELETE FROM functions WHERE id = 'greeter' AND version = 1",
-        "PRAGMA foreign_keys = ON",
-    ] {
-        sqlx::query(statement).execute(&mut *db).await.unwrap();
-    }
-    drop(db);
+    crate::helpers::delete_function_by_hand(t.engine.store(), "greeter", 1).await;
 
     t.clock.advance(Duration::minutes(3));
     let while_gone = t.engine.tick().await.unwrap();
