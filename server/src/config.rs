@@ -137,7 +137,10 @@ impl DatabaseArgs {
         };
         if chosen.len() > 1 {
             let names: Vec<&str> = chosen.iter().map(|(name, _)| *name).collect();
-            bail!("{} are all set; set only one database", names.join(" and "));
+            bail!(
+                "{} are set together; set only one database",
+                names.join(" and ")
+            );
         }
         match *name {
             "SQLITE" => Ok(Database::Sqlite(match value.as_str() {
@@ -365,5 +368,125 @@ impl ServeConfig {
             }
         }
         Ok(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn database(args: DatabaseArgs) -> anyhow::Result<Database> {
+        args.database(Path::new("/srv/data"))
+    }
+
+    fn error(args: DatabaseArgs) -> String {
+        database(args).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn without_a_database_setting_sqlite_lives_in_the_data_folder() {
+        assert_eq!(
+            database(DatabaseArgs::default()).unwrap(),
+            Database::Sqlite(SqliteLocation::File("/srv/data/enschedule.sqlite".into()))
+        );
+        let memory = DatabaseArgs {
+            sqlite: Some(":memory:".into()),
+            postgres: Some("false".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            database(memory).unwrap(),
+            Database::Sqlite(SqliteLocation::Memory)
+        );
+    }
+
+    #[test]
+    fn a_url_is_taken_as_given_and_mariadb_is_spoken_to_as_mysql() {
+        let postgres = DatabaseArgs {
+            postgres: Some("postgresql://app:s3cret@db.internal:5433/jobs".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            database(postgres).unwrap(),
+            Database::Postgres("postgres://app:s3cret@db.internal:5433/jobs".into())
+        );
+        let mariadb = DatabaseArgs {
+            mariadb: Some("mariadb://root@127.0.0.1/enschedule".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            database(mariadb).unwrap(),
+            Database::MySql("mysql://root@127.0.0.1/enschedule".into())
+        );
+    }
+
+    #[test]
+    fn true_builds_the_url_from_the_db_settings_with_escapes() {
+        let args = DatabaseArgs {
+            postgres: Some("true".into()),
+            db_user: Some("app".into()),
+            db_password: Some("p@ss/word".into()),
+            db_host: Some("db.internal".into()),
+            db_database: Some("jobs".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            database(args).unwrap(),
+            Database::Postgres("postgres://app:p%40ss%2Fword@db.internal:5432/jobs".into())
+        );
+        let mysql = DatabaseArgs {
+            mysql: Some("TRUE".into()),
+            db_port: Some(3307),
+            db_database: Some("jobs".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            database(mysql).unwrap(),
+            Database::MySql("mysql://localhost:3307/jobs".into())
+        );
+    }
+
+    #[test]
+    fn a_wrong_or_ambiguous_setting_is_refused_by_name() {
+        assert_eq!(
+            error(DatabaseArgs {
+                postgres: Some("true".into()),
+                ..Default::default()
+            }),
+            "POSTGRES=true needs DB_DATABASE, the database's name"
+        );
+        assert_eq!(
+            error(DatabaseArgs {
+                mysql: Some("postgres://localhost/jobs".into()),
+                ..Default::default()
+            }),
+            "MYSQL must be a mysql:// URL, or `true` with DB_HOST, DB_PORT, DB_USER, \
+             DB_PASSWORD and DB_DATABASE"
+        );
+        assert_eq!(
+            error(DatabaseArgs {
+                sqlite: Some("jobs.sqlite".into()),
+                postgres: Some("postgres://localhost/jobs".into()),
+                ..Default::default()
+            }),
+            "SQLITE and POSTGRES are set together; set only one database"
+        );
+    }
+
+    #[test]
+    fn the_debug_form_hides_passwords() {
+        let args = DatabaseArgs {
+            postgres: Some("postgres://app:s3cret@db/jobs".into()),
+            db_password: Some("other-secret".into()),
+            ..Default::default()
+        };
+        let shown = format!("{args:?}");
+        assert!(shown.contains("postgres://app:***@db/jobs"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("other-secret"),
+            "{shown}"
+        );
     }
 }

@@ -188,7 +188,11 @@ pub struct Engine {
     runtime: Runtime,
     clock: Arc<dyn Clock>,
     options: Arc<EngineOptions>,
+    /// Something may be due now: a schedule changed, a run was asked for,
+    /// another process told so.
     wake: Arc<Notify>,
+    /// A run ended here: a slot is free, and a serial run may follow.
+    slot_freed: Arc<Notify>,
     slots: Arc<Semaphore>,
     /// The cancel switches of the runs this instance is executing.
     executing: Arc<Mutex<HashMap<i64, Cancel>>>,
@@ -210,6 +214,7 @@ impl Engine {
             clock,
             options: Arc::new(options),
             wake: Arc::new(Notify::new()),
+            slot_freed: Arc::new(Notify::new()),
             slots,
             executing: Arc::default(),
             releasing: Arc::default(),
@@ -718,9 +723,9 @@ impl Engine {
             started.executing.spawn(async move {
                 let id = engine.execute(run).await;
                 drop(permit);
-                // A slot is free, and serial runs may be released: look for
-                // more work at once.
-                engine.wake.notify_one();
+                // A slot is free, and serial runs may be released: claim
+                // more at once.
+                engine.slot_freed.notify_one();
                 id
             });
         }
@@ -744,12 +749,12 @@ impl Engine {
             async move { store.listen_for_due(wake).await }
         });
         let mut executing = JoinSet::new();
-        loop {
+        'passes: loop {
+            // A full pass: cancel requests, lost runs, due schedules, claims.
             let progressed = match self.start_due().await {
                 Ok(started) => {
                     let progressed = !(started.fired.is_empty() && started.claimed.is_empty());
-                    let mut runs = started.executing;
-                    executing.spawn(async move { while runs.join_next().await.is_some() {} });
+                    keep_executing(&mut executing, started);
                     progressed
                 }
                 Err(error) => {
@@ -757,21 +762,28 @@ impl Engine {
                     false
                 }
             };
-            while executing.try_join_next().is_some() {}
-
-            let sleep = self.sleep_duration(progressed).await;
-            tokio::select! {
-                _ = &mut stop => break,
-                _ = tokio::time::sleep(sleep) => {}
-                _ = self.wake.notified() => {}
+            let next_pass = tokio::time::Instant::now() + self.sleep_duration(progressed).await;
+            // Until then, a run that ends here only needs its slot filled:
+            // claiming is enough, without the rest of a pass.
+            loop {
+                while executing.try_join_next().is_some() {}
+                tokio::select! {
+                    _ = &mut stop => break 'passes,
+                    _ = tokio::time::sleep_until(next_pass) => break,
+                    _ = self.wake.notified() => break,
+                    _ = self.slot_freed.notified() => match self.start_claimed().await {
+                        Ok(started) => keep_executing(&mut executing, started),
+                        Err(error) => tracing::error!(error = %error, "claiming failed"),
+                    },
+                }
             }
         }
+        listener.abort();
         tracing::info!(
             running = self.executing().len(),
             grace = ?grace,
             "engine stopping; waiting for runs under way"
         );
-        listener.abort();
         let finished = async { while executing.join_next().await.is_some() {} };
         tokio::pin!(finished);
         if tokio::time::timeout(grace, &mut finished).await.is_err() {
@@ -1469,6 +1481,12 @@ fn run_environment(run: &Run) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect()
+}
+
+/// Keeps the runs a step started executing in the background, in `executing`.
+fn keep_executing(executing: &mut JoinSet<()>, started: Started) {
+    let mut runs = started.executing;
+    executing.spawn(async move { while runs.join_next().await.is_some() {} });
 }
 
 /// Parses JSON text given for a schedule's data; the error names the field.

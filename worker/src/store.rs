@@ -1051,7 +1051,6 @@ impl Store {
             return Ok(false);
         }
         self.store_follow_up(&mut tx, follow_up, now).await?;
-        self.tell_due(&mut *tx).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -1086,29 +1085,31 @@ impl Store {
         if recorded.rows_affected() == 0 {
             return Ok(false);
         }
+        // Both streams in one statement: a round trip less per run.
+        let mut output_rows = self
+            .sql(
+                "INSERT INTO run_output (run_id, stream, bytes, \"lines\", total_bytes, \
+             omitted_bytes, omitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7), \
+             ($1, $8, $9, $10, $11, $12, $13)",
+            )
+            .bind(run_id);
         for (stream, output) in [
             (Stream::Stdout, &finished.stdout),
             (Stream::Stderr, &finished.stderr),
         ] {
             let lines: Vec<(u64, i64)> =
                 output.lines.iter().map(|l| (l.offset, ms(l.at))).collect();
-            self.sql(
-                "INSERT INTO run_output (run_id, stream, bytes, \"lines\", total_bytes, \
-                 omitted_bytes, omitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(run_id)
-            .bind(stream.as_str())
-            .bind(&output.bytes)
-            .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
-            .bind(output.total_bytes as i64)
-            .bind(output.omitted_bytes as i64)
-            .bind(output.omitted_at as i64)
-            .execute(&mut *tx)
-            .await?;
+            output_rows = output_rows
+                .bind(stream.as_str())
+                .bind(&output.bytes)
+                .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
+                .bind(output.total_bytes as i64)
+                .bind(output.omitted_bytes as i64)
+                .bind(output.omitted_at as i64);
         }
+        output_rows.execute(&mut *tx).await?;
         self.store_follow_up(&mut tx, follow_up, finished.finished_at)
             .await?;
-        self.tell_due(&mut *tx).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -1313,6 +1314,12 @@ impl Store {
     ) -> Result<()> {
         for run in &follow_up.runs {
             self.insert_run_in(tx, run, now).await?;
+        }
+        // A retry or a failure trigger is new work for any instance. What
+        // else an ending frees (a slot, a serial run's successor) the
+        // instance that ran it takes up itself, at once.
+        if !follow_up.runs.is_empty() {
+            self.tell_due(&mut **tx).await?;
         }
         for event in &follow_up.events {
             self.insert_event_in(tx, event, now).await?;

@@ -285,3 +285,19 @@ async fn two_engines_on_one_database_create_each_run_once() {
     assert_eq!(fire_times.len(), 30);
     assert!(runs.iter().all(|r| r.status == RunStatus::Succeeded));
 }
+
+#[tokio::test]
+async fn a_sqlite_file_whose_path_has_url_characters_opens_where_it_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("odd #1 ?x=%41.sqlite");
+    let location = worker::store::SqliteLocation::File(path.clone());
+    let store = worker::Store::open_sqlite(&location).await.unwrap();
+    store.ping().await.unwrap();
+    assert!(path.is_file(), "{} was not created", path.display());
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".sqlite"))
+        .collect();
+    assert_eq!(names, ["odd #1 ?x=%41.sqlite"]);
+}
