@@ -104,7 +104,10 @@ CREATE TABLE runs (
 -- A fire time becomes a run exactly once, whoever notices it first.
 CREATE UNIQUE INDEX runs_fire_time ON runs (schedule_id, scheduled_for, attempt)
     WHERE "trigger" <> 'manual';
-CREATE INDEX runs_claimable ON runs (status, due_at);
+-- Claims take due pending runs in (due_at, id) order; SQLite and InnoDB keep
+-- the row id in every index by themselves, PostgreSQL needs it named, or
+-- every claim sorts all the runs due at the same instant.
+CREATE INDEX runs_claimable ON runs (status, due_at, id);
 CREATE INDEX runs_by_schedule ON runs (schedule_id, id);
 CREATE INDEX runs_active ON runs (schedule_id, status);
 

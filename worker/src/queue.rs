@@ -751,6 +751,7 @@ impl Engine {
         let mut executing = JoinSet::new();
         'passes: loop {
             // A full pass: cancel requests, lost runs, due schedules, claims.
+            let looked_at = self.now();
             let progressed = match self.start_due().await {
                 Ok(started) => {
                     let progressed = !(started.fired.is_empty() && started.claimed.is_empty());
@@ -762,7 +763,8 @@ impl Engine {
                     false
                 }
             };
-            let next_pass = tokio::time::Instant::now() + self.sleep_duration(progressed).await;
+            let next_pass =
+                tokio::time::Instant::now() + self.sleep_duration(progressed, looked_at).await;
             // Until then, a run that ends here only needs its slot filled:
             // claiming is enough, without the rest of a pass.
             loop {
@@ -802,13 +804,14 @@ impl Engine {
     /// How long to sleep: until the next due time, at most the poll interval.
     /// Work that is overdue but could not start (no free slot, a serial run
     /// behind a running one) waits for a run to end, which wakes the loop, or
-    /// for the next poll: it must not spin the loop.
-    async fn sleep_duration(&self, progressed: bool) -> Duration {
+    /// for the next poll: it must not spin the loop. Work that came due after
+    /// the pass began (`looked_at`) was not seen yet: another pass at once.
+    async fn sleep_duration(&self, progressed: bool, looked_at: DateTime<Utc>) -> Duration {
         let poll = self.options.poll_interval;
         match self.store.next_due_at().await {
             Ok(Some(at)) => match (at - self.now()).to_std() {
                 Ok(wait) => wait.min(poll),
-                Err(_overdue) if progressed => Duration::ZERO,
+                Err(_overdue) if progressed || at > looked_at => Duration::ZERO,
                 Err(_overdue) => poll,
             },
             Ok(None) => poll,

@@ -1085,29 +1085,45 @@ impl Store {
         if recorded.rows_affected() == 0 {
             return Ok(false);
         }
-        // Both streams in one statement: a round trip less per run.
-        let mut output_rows = self
-            .sql(
-                "INSERT INTO run_output (run_id, stream, bytes, \"lines\", total_bytes, \
-             omitted_bytes, omitted_at) VALUES ($1, $2, $3, $4, $5, $6, $7), \
-             ($1, $8, $9, $10, $11, $12, $13)",
-            )
-            .bind(run_id);
-        for (stream, output) in [
+        // The streams with output, in one statement: an empty stream is
+        // read back as empty without a row of its own.
+        let streams: Vec<(Stream, &Output)> = [
             (Stream::Stdout, &finished.stdout),
             (Stream::Stderr, &finished.stderr),
-        ] {
-            let lines: Vec<(u64, i64)> =
-                output.lines.iter().map(|l| (l.offset, ms(l.at))).collect();
-            output_rows = output_rows
-                .bind(stream.as_str())
-                .bind(&output.bytes)
-                .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
-                .bind(output.total_bytes as i64)
-                .bind(output.omitted_bytes as i64)
-                .bind(output.omitted_at as i64);
+        ]
+        .into_iter()
+        .filter(|(_, output)| output.total_bytes > 0)
+        .collect();
+        if !streams.is_empty() {
+            // `($1, $2, … $7)`, then `($1, $8, … $13)`: the run id, then six
+            // columns per stream.
+            let rows: Vec<String> = (0..streams.len())
+                .map(|i| {
+                    let columns: Vec<String> =
+                        (0..6).map(|k| format!("${}", 2 + i * 6 + k)).collect();
+                    format!("($1, {})", columns.join(", "))
+                })
+                .collect();
+            let mut insert = self
+                .sql(&format!(
+                    "INSERT INTO run_output (run_id, stream, bytes, \"lines\", total_bytes, \
+                     omitted_bytes, omitted_at) VALUES {}",
+                    rows.join(", ")
+                ))
+                .bind(run_id);
+            for (stream, output) in streams {
+                let lines: Vec<(u64, i64)> =
+                    output.lines.iter().map(|l| (l.offset, ms(l.at))).collect();
+                insert = insert
+                    .bind(stream.as_str())
+                    .bind(&output.bytes)
+                    .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
+                    .bind(output.total_bytes as i64)
+                    .bind(output.omitted_bytes as i64)
+                    .bind(output.omitted_at as i64);
+            }
+            insert.execute(&mut *tx).await?;
         }
-        output_rows.execute(&mut *tx).await?;
         self.store_follow_up(&mut tx, follow_up, finished.finished_at)
             .await?;
         tx.commit().await?;
@@ -1159,7 +1175,8 @@ impl Store {
             .collect()
     }
 
-    /// One stream of a run's output; empty when the run has not ended.
+    /// One stream of a run's output; empty when the run has not ended or
+    /// wrote nothing to it.
     pub async fn run_output(&self, run_id: i64, stream: Stream) -> Result<Output> {
         let row = self
             .sql(
