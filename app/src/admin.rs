@@ -88,6 +88,7 @@ pub struct EffectiveRights {
 
 #[server]
 pub async fn list_accounts() -> Result<Accounts, AppError> {
+    crate::remote::forward_to_worker!(ListAccounts {});
     let (_, engine) = ssr::admin().await?;
     let users = engine.store().list_users().await?;
     let groups = engine.store().list_groups().await?;
@@ -121,6 +122,11 @@ pub async fn create_user(
     password: String,
     admin: Option<String>,
 ) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(CreateUser {
+        name,
+        password,
+        admin
+    });
     let (_, engine) = ssr::admin().await?;
     let name = name.trim();
     worker::accounts::create_user(
@@ -137,6 +143,7 @@ pub async fn create_user(
 
 #[server]
 pub async fn set_user_admin(user_id: i64, admin: bool) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(SetUserAdmin { user_id, admin });
     let (me, engine) = ssr::admin().await?;
     ssr::not_yourself(&me, user_id, "remove your own admin right")?;
     engine
@@ -151,6 +158,7 @@ pub async fn set_user_admin(user_id: i64, admin: bool) -> Result<(), AppError> {
 /// enables them again.
 #[server]
 pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(SetUserDisabled { user_id, disabled });
     let (me, engine) = ssr::admin().await?;
     ssr::not_yourself(&me, user_id, "disable yourself")?;
     engine
@@ -164,6 +172,7 @@ pub async fn set_user_disabled(user_id: i64, disabled: bool) -> Result<(), AppEr
 /// Sets a user's password; their sessions end.
 #[server]
 pub async fn reset_password(user_id: i64, password: String) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(ResetPassword { user_id, password });
     let (_, engine) = ssr::admin().await?;
     let hash = worker::accounts::hash_password(&password)?;
     engine
@@ -176,6 +185,7 @@ pub async fn reset_password(user_id: i64, password: String) -> Result<(), AppErr
 
 #[server]
 pub async fn create_group(name: String) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(CreateGroup { name });
     let (_, engine) = ssr::admin().await?;
     let name = name.trim();
     worker::accounts::check_name(name)?;
@@ -185,6 +195,7 @@ pub async fn create_group(name: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(DeleteGroup { group_id });
     let (_, engine) = ssr::admin().await?;
     engine.store().delete_group(group_id).await?;
     Ok(())
@@ -192,6 +203,7 @@ pub async fn delete_group(group_id: i64) -> Result<(), AppError> {
 
 #[server]
 pub async fn add_member(group_id: i64, user: String) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(AddMember { group_id, user });
     let (_, engine) = ssr::admin().await?;
     let user_id = ssr::user_id(&engine, user.trim()).await?;
     engine.store().add_member(group_id, user_id).await?;
@@ -200,6 +212,7 @@ pub async fn add_member(group_id: i64, user: String) -> Result<(), AppError> {
 
 #[server]
 pub async fn remove_member(group_id: i64, user: String) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(RemoveMember { group_id, user });
     let (_, engine) = ssr::admin().await?;
     let user_id = ssr::user_id(&engine, &user).await?;
     engine.store().remove_member(group_id, user_id).await?;
@@ -208,6 +221,7 @@ pub async fn remove_member(group_id: i64, user: String) -> Result<(), AppError> 
 
 #[server]
 pub async fn list_api_keys() -> Result<Vec<KeyRow>, AppError> {
+    crate::remote::forward_to_worker!(ListApiKeys {});
     let (_, engine) = ssr::admin().await?;
     let names: std::collections::HashMap<i64, String> = engine
         .store()
@@ -249,6 +263,11 @@ pub async fn create_api_key(
     name: String,
     expires_in_days: String,
 ) -> Result<NewKey, AppError> {
+    crate::remote::forward_to_worker!(CreateApiKey {
+        user,
+        name,
+        expires_in_days
+    });
     let (_, engine) = ssr::admin().await?;
     let user_id = ssr::user_id(&engine, user.trim()).await?;
     let now = engine.now();
@@ -278,6 +297,7 @@ pub async fn create_api_key(
 
 #[server]
 pub async fn revoke_api_key(key_id: i64) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(RevokeApiKey { key_id });
     let (_, engine) = ssr::admin().await?;
     engine.store().revoke_api_key(key_id, engine.now()).await?;
     tracing::info!(key.id = key_id, "API key revoked");
@@ -287,6 +307,7 @@ pub async fn revoke_api_key(key_id: i64) -> Result<(), AppError> {
 /// Every worker, function and schedule, for the access editor's picker.
 #[server]
 pub async fn access_targets() -> Result<Vec<AccessTarget>, AppError> {
+    crate::remote::forward_to_worker!(AccessTargets {});
     let (_, engine) = ssr::admin().await?;
     let mut targets = vec![ssr::target(
         "worker",
@@ -307,6 +328,7 @@ pub async fn access_targets() -> Result<Vec<AccessTarget>, AppError> {
 
 #[server]
 pub async fn get_access(kind: String, target: String) -> Result<AccessView, AppError> {
+    crate::remote::forward_to_worker!(GetAccess { kind, target });
     let (_, engine) = ssr::admin().await?;
     ssr::access_view(&engine, &kind, &target).await
 }
@@ -315,6 +337,11 @@ pub async fn get_access(kind: String, target: String) -> Result<AccessView, AppE
 /// remove them, so the target inherits again.
 #[server]
 pub async fn set_access(kind: String, target: String, rules: String) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(SetAccess {
+        kind,
+        target,
+        rules
+    });
     let (_, engine) = ssr::admin().await?;
     ssr::set_access(&engine, &kind, &target, &rules).await
 }

@@ -25,6 +25,9 @@ pub struct SignedInUser {
 /// Who is signed in; `None` when nobody is.
 #[server]
 pub async fn me() -> Result<Option<SignedInUser>, AppError> {
+    if let Some(worker) = crate::remote::ssr::remote_worker() {
+        return ssr::remote_user(&worker).await;
+    }
     let user = ssr::signed_in_user().await?;
     Ok(user.map(|u| SignedInUser {
         name: u.name,
@@ -44,17 +47,42 @@ pub async fn sign_in(name: String, password: String, next: String) -> Result<Str
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    ssr::session()
-        .await?
-        .flush()
-        .await
-        .map_err(ssr::session_error)
+    if let Some(delegated) = crate::remote::ssr::delegated() {
+        // A remote dashboard's session ends: its token goes.
+        let engine = crate::error::engine()?;
+        return Ok(engine
+            .store()
+            .revoke_api_key_by_hash(&delegated.token_hash, engine.now())
+            .await?);
+    }
+    let remote = crate::remote::ssr::remote_worker();
+    let session = ssr::session().await?;
+    if let Some(worker) = remote {
+        ssr::end_remote_session(&worker, &session, SignOut {}).await;
+    }
+    session.flush().await.map_err(ssr::session_error)
 }
 
 /// Ends every session of the signed-in user, this one included.
 #[server]
 pub async fn sign_out_everywhere() -> Result<(), AppError> {
+    if let Some(worker) = crate::remote::ssr::remote_worker() {
+        let session = ssr::session().await?;
+        ssr::end_remote_session(&worker, &session, SignOutEverywhere {}).await;
+        return session.flush().await.map_err(ssr::session_error);
+    }
     let engine = crate::error::engine()?;
+    let delegated = crate::remote::ssr::delegated();
+    if let Some(delegated) = delegated {
+        // Ending the sessions ends the user's login tokens; this one goes
+        // even if it was issued in the same millisecond.
+        let now = engine.now();
+        engine.store().end_sessions(delegated.user.id, now).await?;
+        return Ok(engine
+            .store()
+            .revoke_api_key_by_hash(&delegated.token_hash, now)
+            .await?);
+    }
     let session = ssr::session().await?;
     let user = ssr::user_of_session(&session, engine.store())
         .await?
@@ -66,6 +94,7 @@ pub async fn sign_out_everywhere() -> Result<(), AppError> {
 /// Changes the signed-in user's password; their other sessions end.
 #[server]
 pub async fn change_password(current: String, new: String) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(ChangePassword { current, new });
     ssr::change_password(&current, &new).await
 }
 
@@ -79,6 +108,7 @@ pub mod ssr {
     use worker::accounts::{User, check_credentials, hash_password, verify_password};
 
     use crate::error::{AppError, engine};
+    use crate::remote::ssr::{RemoteWorker, TOKEN_KEY, remote_worker};
 
     /// Where the session keeps who signed in.
     const SESSION_KEY: &str = "signed_in";
@@ -130,6 +160,9 @@ pub mod ssr {
     // function's first `.await`: each reads the engine and the session first.
 
     pub async fn signed_in_user() -> Result<Option<User>, AppError> {
+        if let Some(delegated) = crate::remote::ssr::delegated() {
+            return Ok(Some(delegated.user));
+        }
         let engine = engine()?;
         user_of_session(&session().await?, engine.store()).await
     }
@@ -179,6 +212,21 @@ pub mod ssr {
     }
 
     pub(super) async fn sign_in(name: &str, password: &str) -> Result<(), AppError> {
+        if let Some(worker) = remote_worker() {
+            let session = session().await?;
+            let token = worker.login(name, password).await?;
+            session.cycle_id().await.map_err(session_error)?;
+            session
+                .insert(TOKEN_KEY, token)
+                .await
+                .map_err(session_error)?;
+            tracing::info!(
+                user.name = name,
+                worker = worker.api_url(),
+                "signed in on the worker"
+            );
+            return Ok(());
+        }
         let engine = engine()?;
         let limiter = leptos::prelude::use_context::<SignInLimiter>().unwrap_or_default();
         let session = session().await?;
@@ -191,12 +239,21 @@ pub mod ssr {
         Ok(())
     }
 
+    /// Changes the caller's password. A remote dashboard's caller is signed
+    /// out everywhere by it, there too; a session here carries on.
     pub(super) async fn change_password(current: &str, new: &str) -> Result<(), AppError> {
         let engine = engine()?;
-        let session = session().await?;
-        let user = user_of_session(&session, engine.store())
-            .await?
-            .ok_or_else(not_signed_in)?;
+        let delegated = crate::remote::ssr::delegated();
+        let (user, session) = match delegated {
+            Some(delegated) => (delegated.user, None),
+            None => {
+                let session = session().await?;
+                let user = user_of_session(&session, engine.store())
+                    .await?
+                    .ok_or_else(not_signed_in)?;
+                (user, Some(session))
+            }
+        };
         let stored = engine
             .store()
             .find_user(&user.name)
@@ -209,7 +266,51 @@ pub mod ssr {
         let now = engine.now();
         engine.store().set_password(user.id, &hash, now).await?;
         // Other sessions end; this one carries on.
-        remember(&session, user.id, now).await
+        match session {
+            Some(session) => remember(&session, user.id, now).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Who the session's token belongs to, asked of the remote worker;
+    /// `None` when nobody is signed in or the token no longer works.
+    pub(super) async fn remote_user(
+        worker: &RemoteWorker,
+    ) -> Result<Option<super::SignedInUser>, AppError> {
+        user_of_remote_session(&session().await?, worker).await
+    }
+
+    /// The user a session of a remote dashboard belongs to, if its token
+    /// still works on the worker.
+    pub async fn user_of_remote_session(
+        session: &Session,
+        worker: &RemoteWorker,
+    ) -> Result<Option<super::SignedInUser>, AppError> {
+        let token = session
+            .get::<String>(TOKEN_KEY)
+            .await
+            .map_err(session_error)?;
+        let Some(token) = token else {
+            return Ok(None);
+        };
+        match worker.send(&token, super::Me {}).await {
+            Err(AppError::Unauthorized(_)) => Ok(None),
+            other => other,
+        }
+    }
+
+    /// Tells the remote worker a session ends (`call` is `SignOut` or
+    /// `SignOutEverywhere`); the session here ends whatever it answers.
+    pub(super) async fn end_remote_session<F>(worker: &RemoteWorker, session: &Session, call: F)
+    where
+        F: server_fn::ServerFn<Output = ()> + Serialize,
+    {
+        let token = session.get::<String>(TOKEN_KEY).await.ok().flatten();
+        if let Some(token) = token
+            && let Err(error) = worker.send(&token, call).await
+        {
+            tracing::warn!(error = %error, "the worker did not end the session; its token expires on its own");
+        }
     }
 
     async fn remember(session: &Session, user_id: i64, now: DateTime<Utc>) -> Result<(), AppError> {

@@ -106,6 +106,7 @@ pub struct Uploaded {
 
 #[server]
 pub async fn list_functions() -> Result<Vec<FunctionSummary>, AppError> {
+    crate::remote::forward_to_worker!(ListFunctions {});
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let functions = engine.store().list_functions().await?;
@@ -118,6 +119,7 @@ pub async fn list_functions() -> Result<Vec<FunctionSummary>, AppError> {
 
 #[server]
 pub async fn get_function(id: String, version: i64) -> Result<FunctionDetail, AppError> {
+    crate::remote::forward_to_worker!(GetFunction { id, version });
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let function = engine.store().get_function(&id, version).await?;
@@ -186,6 +188,11 @@ pub async fn migrate_schedules(
     from: i64,
     to: i64,
 ) -> Result<MigrationReport, AppError> {
+    crate::remote::forward_to_worker!(MigrateSchedules {
+        function_id,
+        from,
+        to
+    });
     let engine = crate::error::engine()?;
     let admin = crate::auth::ssr::require_admin().await?;
     let report = engine.migrate_schedules(&function_id, from, to).await?;
@@ -199,6 +206,7 @@ pub async fn migrate_schedules(
 /// `host` or `host:port`. Admins only.
 #[server]
 pub async fn set_http_grants(function_id: String, hosts: String) -> Result<Vec<String>, AppError> {
+    crate::remote::forward_to_worker!(SetHttpGrants { function_id, hosts });
     let engine = crate::error::engine()?;
     let admin = crate::auth::ssr::require_admin().await?;
     let hosts: Vec<String> = hosts
@@ -218,6 +226,13 @@ pub async fn set_http_grants(function_id: String, hosts: String) -> Result<Vec<S
 /// `migratesFrom` (versions separated by commas).
 #[server(input = MultipartFormData)]
 pub async fn upload_function(data: MultipartData) -> Result<Uploaded, AppError> {
+    if let Some(worker) = crate::remote::ssr::remote_worker() {
+        let token = crate::remote::ssr::session_token()
+            .await?
+            .ok_or_else(crate::auth::ssr::not_signed_in)?;
+        let form = ssr::read_upload(data).await?;
+        return ssr::forward_upload(&worker, &token, form).await;
+    }
     // A module is code that runs on the server's workers: admins only.
     let engine = crate::error::engine()?;
     crate::auth::ssr::require_admin().await?;
@@ -245,8 +260,9 @@ pub(crate) mod ssr {
     use worker::manifest::Manifest;
     use worker::model::Function;
 
-    use super::FunctionSummary;
+    use super::{FunctionSummary, Uploaded};
     use crate::error::AppError;
+    use crate::remote::ssr::RemoteWorker;
 
     /// Uploads larger than this are refused while they stream in.
     const MAX_MODULE_BYTES: usize = 64 << 20;
@@ -268,6 +284,27 @@ pub(crate) mod ssr {
     pub struct UploadForm {
         pub module: Option<Vec<u8>>,
         pub fields: HashMap<String, String>,
+    }
+
+    /// Sends an upload on to a remote worker as the same form.
+    pub async fn forward_upload(
+        worker: &RemoteWorker,
+        token: &str,
+        form: UploadForm,
+    ) -> Result<Uploaded, AppError> {
+        use leptos::server_fn::ServerFn;
+        use reqwest::multipart::{Form, Part};
+
+        let mut multipart = Form::new();
+        if let Some(module) = form.module {
+            multipart = multipart.part("module", Part::bytes(module).file_name("module.wasm"));
+        }
+        for (name, value) in form.fields {
+            multipart = multipart.text(name, value);
+        }
+        let path = super::UploadFunction::PATH;
+        let request = worker.call(path, token).multipart(multipart);
+        worker.answer(path, request).await
     }
 
     pub async fn read_upload(data: MultipartData) -> Result<UploadForm, AppError> {

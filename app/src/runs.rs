@@ -50,6 +50,7 @@ pub struct RunDetail {
 
 #[server]
 pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppError> {
+    crate::remote::forward_to_worker!(ListRuns { status });
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let status =
@@ -80,6 +81,7 @@ pub async fn list_runs(status: Option<String>) -> Result<Vec<RunSummary>, AppErr
 pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
     use worker::model::Stream;
 
+    crate::remote::forward_to_worker!(GetRun { id });
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let run = engine.store().get_run(id).await?;
@@ -122,6 +124,7 @@ pub async fn get_run(id: i64) -> Result<RunDetail, AppError> {
 /// within a second. Needs the right to edit its schedule.
 #[server]
 pub async fn cancel_run(id: i64) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(CancelRun { id });
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let run = engine.store().get_run(id).await?;

@@ -63,6 +63,7 @@ pub struct EventSummary {
 
 #[server]
 pub async fn list_schedules() -> Result<Vec<ScheduleSummary>, AppError> {
+    crate::remote::forward_to_worker!(ListSchedules {});
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let schedules = engine.store().list_schedules().await?;
@@ -87,6 +88,7 @@ pub async fn list_schedules() -> Result<Vec<ScheduleSummary>, AppError> {
 pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
     use worker::access::Right;
 
+    crate::remote::forward_to_worker!(GetSchedule { id });
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let schedule = engine.store().get_schedule(id).await?;
@@ -121,6 +123,7 @@ pub async fn get_schedule(id: i64) -> Result<ScheduleDetail, AppError> {
 
 #[server]
 pub async fn pause_schedule(schedule_id: i64) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(PauseSchedule { schedule_id });
     let engine = ssr::editable(schedule_id).await?;
     engine.pause(schedule_id).await?;
     Ok(())
@@ -128,6 +131,7 @@ pub async fn pause_schedule(schedule_id: i64) -> Result<(), AppError> {
 
 #[server]
 pub async fn resume_schedule(schedule_id: i64) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(ResumeSchedule { schedule_id });
     let engine = ssr::editable(schedule_id).await?;
     engine.resume(schedule_id).await?;
     Ok(())
@@ -168,6 +172,7 @@ pub struct ScheduleInput {
 pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
     use worker::access::Right;
 
+    crate::remote::forward_to_worker!(SaveSchedule { input });
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let existing = match input.schedule_id.trim() {
@@ -230,6 +235,7 @@ pub async fn save_schedule(input: ScheduleInput) -> Result<i64, AppError> {
 /// Checks data against a function's schema, for the form's live feedback.
 #[server]
 pub async fn check_data(function: String, data: String) -> Result<(), AppError> {
+    crate::remote::forward_to_worker!(CheckData { function, data });
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let (id, version) = ssr::parse_function_ref(&function)?;
@@ -271,6 +277,11 @@ pub async fn preview_timing(
     timezone: String,
     viewer_timezone: Option<String>,
 ) -> Result<TimingPreview, AppError> {
+    crate::remote::forward_to_worker!(PreviewTiming {
+        expression,
+        timezone,
+        viewer_timezone
+    });
     let engine = crate::error::engine()?;
     crate::auth::ssr::require_user().await?;
     let tz = ssr::zone(&timezone, engine.options().default_timezone)?;
@@ -301,6 +312,7 @@ pub async fn preview_timing(
 
 #[server]
 pub async fn run_now(schedule_id: i64) -> Result<i64, AppError> {
+    crate::remote::forward_to_worker!(RunNow { schedule_id });
     let engine = ssr::editable(schedule_id).await?;
     Ok(engine.run_now(schedule_id).await?.id)
 }

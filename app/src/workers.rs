@@ -37,6 +37,7 @@ pub struct InstanceSummary {
 /// The workers the caller may see, each with its instances.
 #[server]
 pub async fn list_workers() -> Result<Vec<WorkerSummary>, AppError> {
+    crate::remote::forward_to_worker!(ListWorkers {});
     let access = crate::auth::ssr::Access::load().await?;
     let engine = access.engine.clone();
     let now = engine.now();

@@ -1,7 +1,8 @@
 //! Sessions and the guards in front of the dashboard.
 //!
-//! A *session* lives in the database (the session store's own table) and
-//! is named by an HttpOnly, SameSite=Lax cookie, Secure when the dashboard
+//! A *session* lives in the database (the session store's own table), or in
+//! memory for a dashboard without a database (`WORKER_URL`), and is named by
+//! an HttpOnly, SameSite=Lax cookie, Secure when the dashboard
 //! is served over HTTPS. Two guards run before the dashboard: pages need a
 //! signed-in session (else a redirect to the sign-in page), and requests
 //! that change something must come from the dashboard's own origin, so
@@ -17,27 +18,34 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::cookie::time::Duration;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
-use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions::{Expiry, MemoryStore, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::{MySqlStore, PostgresStore, SqliteStore};
-use worker::Engine;
 use worker::store::{Database, SqliteLocation};
+
+use crate::startup::Backend;
 
 /// How long a session lasts without being used.
 const IDLE_EXPIRY_DAYS: i64 = 7;
 
-/// The session layer, with its table created and expired sessions pruned
-/// hourly in the background.
+/// The session layer: in the database, with its table created and expired
+/// sessions pruned hourly in the background; in memory with no database.
 pub async fn session_layer(
-    database: &Database,
+    database: Option<&Database>,
     secure: bool,
 ) -> anyhow::Result<SessionManagerLayer<Sessions>> {
-    let store = Sessions::open(database).await?;
-    store.migrate().await?;
-    tokio::spawn(
-        store
-            .clone()
-            .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
-    );
+    let store = match database {
+        Some(database) => {
+            let store = Sessions::open(database).await?;
+            store.migrate().await?;
+            tokio::spawn(
+                store
+                    .clone()
+                    .continuously_delete_expired(tokio::time::Duration::from_secs(3600)),
+            );
+            store
+        }
+        None => Sessions::Memory(MemoryStore::default()),
+    };
     Ok(SessionManagerLayer::new(store)
         .with_name("enschedule_session")
         .with_http_only(true)
@@ -46,12 +54,14 @@ pub async fn session_layer(
         .with_expiry(Expiry::OnInactivity(Duration::days(IDLE_EXPIRY_DAYS))))
 }
 
-/// The sessions, in a table of their own in the database the store uses.
 #[derive(Debug, Clone)]
 pub enum Sessions {
     Sqlite(SqliteStore),
     Postgres(PostgresStore),
     MySql(MySqlStore),
+    /// Kept in this process: a dashboard without a database. Expired
+    /// sessions are never read again, and go when the process ends.
+    Memory(MemoryStore),
 }
 
 impl Sessions {
@@ -103,6 +113,7 @@ impl Sessions {
             Sessions::Sqlite(store) => store.migrate().await,
             Sessions::Postgres(store) => store.migrate().await,
             Sessions::MySql(store) => store.migrate().await,
+            Sessions::Memory(_) => Ok(()),
         }
     }
 }
@@ -114,6 +125,7 @@ impl SessionStore for Sessions {
             Sessions::Sqlite(store) => store.create(record).await,
             Sessions::Postgres(store) => store.create(record).await,
             Sessions::MySql(store) => store.create(record).await,
+            Sessions::Memory(store) => store.create(record).await,
         }
     }
 
@@ -122,6 +134,7 @@ impl SessionStore for Sessions {
             Sessions::Sqlite(store) => store.save(record).await,
             Sessions::Postgres(store) => store.save(record).await,
             Sessions::MySql(store) => store.save(record).await,
+            Sessions::Memory(store) => store.save(record).await,
         }
     }
 
@@ -130,6 +143,7 @@ impl SessionStore for Sessions {
             Sessions::Sqlite(store) => store.load(id).await,
             Sessions::Postgres(store) => store.load(id).await,
             Sessions::MySql(store) => store.load(id).await,
+            Sessions::Memory(store) => store.load(id).await,
         }
     }
 
@@ -138,6 +152,7 @@ impl SessionStore for Sessions {
             Sessions::Sqlite(store) => store.delete(id).await,
             Sessions::Postgres(store) => store.delete(id).await,
             Sessions::MySql(store) => store.delete(id).await,
+            Sessions::Memory(store) => store.delete(id).await,
         }
     }
 }
@@ -149,6 +164,7 @@ impl ExpiredDeletion for Sessions {
             Sessions::Sqlite(store) => store.delete_expired().await,
             Sessions::Postgres(store) => store.delete_expired().await,
             Sessions::MySql(store) => store.delete_expired().await,
+            Sessions::Memory(_) => Ok(()),
         }
     }
 }
@@ -166,7 +182,7 @@ fn is_public(path: &str) -> bool {
 /// Sends a browser that is not signed in to the sign-in page, with the page
 /// it wanted to come back to.
 pub async fn require_sign_in(
-    State(engine): State<Engine>,
+    State(backend): State<Backend>,
     session: Session,
     request: Request,
     next: Next,
@@ -175,9 +191,17 @@ pub async fn require_sign_in(
     if is_public(path) || !matches!(*request.method(), Method::GET | Method::HEAD) {
         return next.run(request).await;
     }
-    match app::auth::ssr::user_of_session(&session, engine.store()).await {
-        Ok(Some(_)) => next.run(request).await,
-        Ok(None) => {
+    let signed_in = match &backend {
+        Backend::Local(engine) => app::auth::ssr::user_of_session(&session, engine.store())
+            .await
+            .map(|user| user.is_some()),
+        Backend::Remote(worker) => app::auth::ssr::user_of_remote_session(&session, worker)
+            .await
+            .map(|user| user.is_some()),
+    };
+    match signed_in {
+        Ok(true) => next.run(request).await,
+        Ok(false) => {
             let wanted = request
                 .uri()
                 .path_and_query()

@@ -49,6 +49,13 @@ pub struct ServeConfig {
     #[arg(long, env = "API_KEY", hide_env_values = true)]
     pub api_key: Option<String>,
 
+    /// A worker's base URL (`enschedule worker --api`): `serve` is then
+    /// only the dashboard of that worker, with no database of its own;
+    /// people sign in through the worker's API, and `API_KEY` must be the
+    /// worker's key.
+    #[arg(long, env = "WORKER_URL")]
+    pub worker_url: Option<String>,
+
     /// Mark the session cookie Secure: set it when the dashboard is served
     /// over HTTPS (behind a proxy that terminates TLS).
     #[arg(long, env = "ENSCHEDULE_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set)]
@@ -312,6 +319,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("site_root", &self.site_root)
             .field("admin_account", &redacted(&self.admin_account))
             .field("api_key", &redacted(&self.api_key))
+            .field("worker_url", &self.worker_url)
             .field("secure_cookies", &self.secure_cookies)
             .field("inline_worker", &self.inline_worker)
             .field("worker", &self.worker)

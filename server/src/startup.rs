@@ -21,13 +21,24 @@ use worker::runtime::Runtime;
 use worker::store::{Database, Registered, SqliteLocation, StoreError};
 use worker::{Engine, EngineOptions, Store, SystemClock};
 
+use app::remote::ssr::RemoteWorker;
+
 use crate::config::ServeConfig;
 
 /// The router's state: what the dashboard and the API share.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub engine: Engine,
+    pub backend: Backend,
+}
+
+/// Where the dashboard's server functions find their answers.
+#[derive(Clone)]
+pub enum Backend {
+    /// This process's engine and database.
+    Local(Engine),
+    /// A worker in another process, through its API (`WORKER_URL`).
+    Remote(RemoteWorker),
 }
 
 /// A built application, listening but not yet serving.
@@ -51,27 +62,18 @@ impl Application {
             true => Some(registration(&engine, config, functions).await?),
             false => None,
         };
-        let sessions = crate::auth::session_layer(&config.database()?, config.secure_cookies)
+        let sessions = crate::auth::session_layer(Some(&config.database()?), config.secure_cookies)
             .await
             .context("Failed to set up the session store")?;
 
-        let address = config.address()?;
-        let listener = TcpListener::bind(address)
-            .await
-            .with_context(|| format!("Failed to listen on {address}"))?;
-        let leptos_options = LeptosOptions::builder()
-            .output_name("enschedule")
-            .site_root(config.site_root.to_string_lossy().into_owned())
-            .site_pkg_dir("pkg")
-            .site_addr(listener.local_addr()?)
-            .build();
+        let listener = bind(config).await?;
         let api = crate::api::ApiState::new(engine.clone(), config.api_key.as_deref());
         let router = router(
             AppState {
-                leptos_options,
-                engine: engine.clone(),
+                leptos_options: leptos_options(config, &listener)?,
+                backend: Backend::Local(engine.clone()),
             },
-            api,
+            Some(api),
             sessions,
         );
         Ok(Application {
@@ -112,9 +114,62 @@ impl Application {
     }
 }
 
-/// `enschedule serve`.
+/// A dashboard in front of a worker in another process (`WORKER_URL`): no
+/// database and no worker of its own, its sessions in memory; people sign in
+/// through the worker's API, and the worker answers every server function.
+pub struct RemoteDashboard {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl RemoteDashboard {
+    pub async fn build(config: &ServeConfig, worker_url: &str) -> anyhow::Result<RemoteDashboard> {
+        let key = config.api_key.as_deref().unwrap_or_default();
+        let worker = RemoteWorker::new(worker_url, key).map_err(anyhow::Error::msg)?;
+        worker.check_key().await.map_err(anyhow::Error::msg)?;
+        let sessions = crate::auth::session_layer(None, config.secure_cookies).await?;
+        let listener = bind(config).await?;
+        let router = router(
+            AppState {
+                leptos_options: leptos_options(config, &listener)?,
+                backend: Backend::Remote(worker),
+            },
+            None,
+            sessions,
+        );
+        Ok(RemoteDashboard { listener, router })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener
+            .local_addr()
+            .map(|a| a.port())
+            .unwrap_or_default()
+    }
+
+    /// The HTTP surface, for tests that call it without a socket.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("The HTTP server failed")
+    }
+}
+
+/// `enschedule serve`: with `WORKER_URL`, the dashboard of that worker.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     init_tracing();
+    if let Some(worker_url) = config.worker_url.as_deref().filter(|url| !url.is_empty()) {
+        let dashboard = RemoteDashboard::build(&config, worker_url).await?;
+        tracing::info!(url = %format!("http://{}:{}", config.host, dashboard.port()),
+            worker = worker_url, "dashboard listening, in front of the worker's API");
+        return dashboard.run_until_stopped().await;
+    }
     let app = Application::build(&config).await?;
     tracing::info!(url = %format!("http://{}:{}", config.host, app.port()), "dashboard and API listening");
     app.run_until_stopped().await
@@ -129,10 +184,9 @@ pub async fn worker(config: ServeConfig, api: bool) -> anyhow::Result<()> {
     let registration = registration(&engine, &config, functions).await?;
     let http = match api {
         true => {
-            let address = config.address()?;
-            let listener = TcpListener::bind(address)
-                .await
-                .with_context(|| format!("Failed to listen on {address}"))?;
+            // Dashboards in front of this API sign people in here.
+            set_up_admin(&engine, &config).await?;
+            let listener = bind(&config).await?;
             let api = crate::api::ApiState::new(engine.clone(), config.api_key.as_deref());
             let router = Router::new()
                 .nest("/api/v1", crate::api::router(api))
@@ -192,35 +246,45 @@ pub async fn migrate(config: ServeConfig) -> anyhow::Result<()> {
 }
 
 /// The whole HTTP surface: dashboard pages and server functions, the REST
-/// API, and the dashboard's static files.
+/// API (with a database of its own), and the dashboard's static files.
 pub fn router(
     state: AppState,
-    api: crate::api::ApiState,
+    api: Option<crate::api::ApiState>,
     sessions: SessionManagerLayer<crate::auth::Sessions>,
 ) -> Router {
     let routes = generate_route_list(app::App);
-    let engine = state.engine.clone();
+    let backend = state.backend.clone();
     let options = state.leptos_options.clone();
     // The dashboard's sign-in and the API's login count attempts together.
-    let limiter = api.limiter.clone();
+    let limiter = api.as_ref().map(|api| api.limiter.clone());
     // What server functions find in their context, on pages and on the
     // not-found page alike.
     let context = move || {
-        leptos::prelude::provide_context(engine.clone());
-        leptos::prelude::provide_context(limiter.clone());
+        match &backend {
+            Backend::Local(engine) => leptos::prelude::provide_context(engine.clone()),
+            Backend::Remote(worker) => leptos::prelude::provide_context(worker.clone()),
+        }
+        if let Some(limiter) = &limiter {
+            leptos::prelude::provide_context(limiter.clone());
+        }
     };
-    Router::<AppState>::new()
-        .leptos_routes_with_context(&state, routes, context.clone(), move || {
-            app::shell(options.clone())
-        })
-        .nest("/api/v1", crate::api::router(api))
+    let mut router = Router::<AppState>::new().leptos_routes_with_context(
+        &state,
+        routes,
+        context.clone(),
+        move || app::shell(options.clone()),
+    );
+    if let Some(api) = api {
+        router = router.nest("/api/v1", crate::api::router(api));
+    }
+    router
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(context, app::shell))
         // Layers run outside in: trace, sessions, then the guards.
         .layer(from_fn_with_state(
-            state.engine.clone(),
+            state.backend.clone(),
             crate::auth::require_sign_in,
         ))
         .layer(from_fn(crate::auth::multipart_uploads))
@@ -229,6 +293,22 @@ pub fn router(
         .layer(sessions)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+async fn bind(config: &ServeConfig) -> anyhow::Result<TcpListener> {
+    let address = config.address()?;
+    TcpListener::bind(address)
+        .await
+        .with_context(|| format!("Failed to listen on {address}"))
+}
+
+fn leptos_options(config: &ServeConfig, listener: &TcpListener) -> anyhow::Result<LeptosOptions> {
+    Ok(LeptosOptions::builder()
+        .output_name("enschedule")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(listener.local_addr()?)
+        .build())
 }
 
 async fn open_store(config: &ServeConfig) -> anyhow::Result<Store> {

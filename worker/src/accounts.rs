@@ -249,6 +249,11 @@ pub struct IssuedKey {
 /// key can be recognised.
 pub const KEY_PREFIX_LENGTH: usize = 8;
 
+/// The name of the keys `POST /api/v1/login` issues. They stand for a
+/// sign-in, so they end with the user's sessions (a password change, "sign
+/// out everywhere"), which other keys outlive.
+pub const LOGIN_TOKEN: &str = "login token";
+
 /// Makes an API key for a user; it stops working at `expires_at`, if given.
 pub async fn issue_api_key(
     store: &Store,

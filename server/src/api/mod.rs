@@ -3,9 +3,13 @@
 //! A *caller* proves who they are with the `Authorization` header:
 //! `Api-Key <key>` is the server's own key (`API_KEY`, every right),
 //! `User-Api-Key <key>` or `Bearer <key>` one of a user's API keys (that
-//! user's rights). Every handler decides with `worker::access`, as the
-//! dashboard does. Errors are JSON: `{"error": {"code", "message", "field"}}`.
+//! user's rights). The server's key with a user's token beside it in the
+//! `Enschedule-User-Token` header acts as that user: a dashboard without a
+//! database calls that way for whoever signed in to it (see [`dashboard`]).
+//! Every handler decides with `worker::access`, as the dashboard does.
+//! Errors are JSON: `{"error": {"code", "message", "field"}}`.
 
+mod dashboard;
 mod functions;
 mod runs;
 mod schedules;
@@ -25,7 +29,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use worker::access::{Access, Caller, Denied};
-use worker::accounts::{SignInError, SignInLimiter, check_credentials, hash_key, issue_api_key};
+use worker::accounts::{
+    LOGIN_TOKEN, SignInError, SignInLimiter, User, check_credentials, hash_key, issue_api_key,
+};
 use worker::queue::EngineError;
 use worker::{Engine, StoreError};
 
@@ -77,6 +83,7 @@ pub fn router<S>(state: ApiState) -> Router<S> {
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .layer(from_fn(json_errors))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .merge(dashboard::router())
         .with_state(state)
 }
 
@@ -187,7 +194,7 @@ async fn login(
         })?;
     let now = state.engine.now();
     let expires_at = now + chrono::Duration::hours(TOKEN_HOURS);
-    let issued = issue_api_key(store, user.id, "login token", Some(expires_at), now)
+    let issued = issue_api_key(store, user.id, LOGIN_TOKEN, Some(expires_at), now)
         .await
         .map_err(|error| {
             tracing::error!(error = %error, "could not issue a login token");
@@ -231,46 +238,17 @@ impl FromRequestParts<ApiState> for ApiAccess {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|h| h.to_str().ok())
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "an Authorization header is required: Api-Key, User-Api-Key or Bearer",
-                )
-            })?;
-        let (scheme, key) = header.split_once(' ').unwrap_or((header, ""));
-        let key = key.trim();
+        let (scheme, key) = authorization(&parts.headers)?;
         let store = state.engine.store();
         let caller = match scheme {
             "Api-Key" => {
-                let matches = state
-                    .server_key_hash
-                    .as_deref()
-                    .is_some_and(|hash| hash == hash_key(key));
-                if !matches {
-                    tracing::warn!("API call refused: wrong server key");
-                    return Err(ApiError::unauthorized("the server API key is not valid"));
-                }
-                Caller::Server
-            }
-            "User-Api-Key" | "Bearer" => {
-                let user = store
-                    .use_api_key(&hash_key(key), state.engine.now())
-                    .await?
-                    .ok_or_else(|| {
-                        tracing::warn!("API call refused: unknown, expired or revoked key");
-                        ApiError::unauthorized(
-                            "the API key is not valid, or it expired or was revoked",
-                        )
-                    })?;
-                Caller::User {
-                    name: user.name,
-                    groups: user.groups,
-                    admin: user.admin,
+                check_server_key(state, key)?;
+                match user_token(&parts.headers) {
+                    Some(token) => user_caller(user_of_key(state, token).await?),
+                    None => Caller::Server,
                 }
             }
+            "User-Api-Key" | "Bearer" => user_caller(user_of_key(state, key).await?),
             other => {
                 return Err(ApiError::unauthorized(format!(
                     "`{other}` is not an authorization scheme here: use Api-Key, User-Api-Key or Bearer"
@@ -279,6 +257,62 @@ impl FromRequestParts<ApiState> for ApiAccess {
         };
         let rules = store.rule_book().await?;
         Ok(ApiAccess(Access { caller, rules }))
+    }
+}
+
+/// The `Authorization` header's scheme and key.
+fn authorization(headers: &axum::http::HeaderMap) -> Result<(&str, &str), ApiError> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::unauthorized(
+                "an Authorization header is required: Api-Key, User-Api-Key or Bearer",
+            )
+        })?;
+    let (scheme, key) = header.split_once(' ').unwrap_or((header, ""));
+    Ok((scheme, key.trim()))
+}
+
+/// Refuses anything but the server's own key.
+fn check_server_key(state: &ApiState, key: &str) -> Result<(), ApiError> {
+    let matches = state
+        .server_key_hash
+        .as_deref()
+        .is_some_and(|hash| hash == hash_key(key));
+    if !matches {
+        tracing::warn!("API call refused: wrong server key");
+        return Err(ApiError::unauthorized("the server API key is not valid"));
+    }
+    Ok(())
+}
+
+/// The user token sent beside the server's key, if one was.
+fn user_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(app::remote::USER_TOKEN_HEADER)
+        .and_then(|h| h.to_str().ok())
+        .map(str::trim)
+}
+
+/// The user whose API key (or login token) this is, while it works.
+async fn user_of_key(state: &ApiState, key: &str) -> Result<User, ApiError> {
+    state
+        .engine
+        .store()
+        .use_api_key(&hash_key(key), state.engine.now())
+        .await?
+        .ok_or_else(|| {
+            tracing::warn!("API call refused: unknown, expired or revoked key");
+            ApiError::unauthorized("the API key is not valid, or it expired or was revoked")
+        })
+}
+
+fn user_caller(user: User) -> Caller {
+    Caller::User {
+        name: user.name,
+        groups: user.groups,
+        admin: user.admin,
     }
 }
 

@@ -90,7 +90,7 @@ pub async fn world(app: &TestApp) -> World {
 /// The callers of the matrix, in its column order.
 const CALLERS: [&str; 5] = ["signed out", "ann", "gus", "dan", "admin"];
 
-async fn session<'a>(app: &'a TestApp, caller: &str) -> Session<'a> {
+async fn session(app: &TestApp, caller: &str) -> Session {
     match caller {
         "signed out" => Session::anonymous(app),
         "admin" => app.admin().await,
@@ -110,7 +110,7 @@ async fn user_id(app: &TestApp, name: &str) -> String {
 }
 
 /// A session for each caller, in the order of [`CALLERS`].
-async fn sessions(app: &TestApp) -> Vec<Session<'_>> {
+async fn sessions(app: &TestApp) -> Vec<Session> {
     let mut sessions = Vec::new();
     for caller in CALLERS {
         sessions.push(session(app, caller).await);

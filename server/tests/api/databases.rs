@@ -390,7 +390,7 @@ async fn instances_killed_at_random_lose_nothing_and_double_nothing_on_postgres(
             schedule_id,
             function_id: "probe".into(),
             function_version: 1,
-            data: json!({ "text": format!("drill {n}"), "sleepMs": 100 }),
+            data: json!({ "stdout": format!("drill {n}\n"), "sleepMs": 100 }),
             trigger: Trigger::Manual,
             scheduled_for: due,
             attempt: 1,

@@ -28,6 +28,7 @@ pub fn config(data_dir: &std::path::Path) -> ServeConfig {
         inline_worker: false,
         admin_account: Some("admin:test-password".into()),
         api_key: Some(SERVER_KEY.into()),
+        worker_url: None,
         secure_cookies: false,
         worker: Default::default(),
     }
@@ -57,7 +58,7 @@ impl TestApp {
     }
 
     /// A browser session signed in as `name`.
-    pub async fn sign_in(&self, name: &str, password: &str) -> Session<'_> {
+    pub async fn sign_in(&self, name: &str, password: &str) -> Session {
         let mut session = Session::anonymous(self);
         let (status, body) = session
             .call(
@@ -69,7 +70,7 @@ impl TestApp {
         session
     }
 
-    pub async fn admin(&self) -> Session<'_> {
+    pub async fn admin(&self) -> Session {
         self.sign_in(ADMIN.0, ADMIN.1).await
     }
 }
@@ -121,14 +122,22 @@ impl TestApp {
 
 /// A browser: the session cookie it holds, if any, sent with each request
 /// from the dashboard's own origin.
-pub struct Session<'a> {
-    app: &'a TestApp,
+pub struct Session {
+    router: axum::Router,
     pub cookie: Option<String>,
 }
 
-impl<'a> Session<'a> {
-    pub fn anonymous(app: &'a TestApp) -> Session<'a> {
-        Session { app, cookie: None }
+impl Session {
+    pub fn anonymous(app: &TestApp) -> Session {
+        Session::on(app.app.router())
+    }
+
+    /// A browser on any dashboard's HTTP surface.
+    pub fn on(router: axum::Router) -> Session {
+        Session {
+            router,
+            cookie: None,
+        }
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, String) {
@@ -207,9 +216,8 @@ impl<'a> Session<'a> {
             request = request.header(header::COOKIE, cookie);
         }
         let response = self
-            .app
-            .app
-            .router()
+            .router
+            .clone()
             .oneshot(request.body(body).expect("a request"))
             .await
             .expect("a response");

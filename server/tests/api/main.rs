@@ -8,6 +8,7 @@ mod databases;
 mod helpers;
 mod http;
 mod openapi;
+mod remote;
 mod rest;
 mod versions;
 mod workers;

@@ -267,10 +267,12 @@ impl Store {
             .sql(
                 "SELECT k.user_id FROM api_keys k JOIN users u ON u.id = k.user_id \
                  WHERE k.key_hash = $1 AND k.revoked_at IS NULL \
-                 AND (k.expires_at IS NULL OR k.expires_at > $2) AND u.disabled = 0",
+                 AND (k.expires_at IS NULL OR k.expires_at > $2) AND u.disabled = 0 \
+                 AND (k.name <> $3 OR k.created_at >= u.sessions_valid_from)",
             )
             .bind(key_hash)
             .bind(ms(now))
+            .bind(crate::accounts::LOGIN_TOKEN)
             .optional_scalar(&self.pool)
             .await?;
         let Some(id) = user_id else {
@@ -292,6 +294,17 @@ impl Store {
         );
         let rows = self.sql(&sql).bind(user_id).fetch_all(&self.pool).await?;
         rows.iter().map(key_from_row).collect()
+    }
+
+    /// Revokes the key with this hash, if there is one: signing out of a
+    /// dashboard that signed in through the API.
+    pub async fn revoke_api_key_by_hash(&self, key_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        self.sql("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE key_hash = $2")
+            .bind(ms(now))
+            .bind(key_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     pub async fn revoke_api_key(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
