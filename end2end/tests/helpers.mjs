@@ -44,11 +44,14 @@ async function waitForHealth(url, server, seconds) {
   throw new Error(`${url} did not answer within ${seconds} s`);
 }
 
-/** Starts the server; resolves to { baseUrl, stop, logs }. */
-export async function startServer(env = {}) {
+/**
+ * Starts `enschedule serve` (or the command in `args`) and waits until `health`
+ * answers; resolves to { baseUrl, stop, logs }.
+ */
+export async function startServer(env = {}, { args = ['serve'], health = '/api/v1/healthz' } = {}) {
   const port = await freePort();
   const logs = [];
-  const server = spawn(join(root, 'target/bin/enschedule'), ['serve'], {
+  const server = spawn(join(root, 'target/bin/enschedule'), args, {
     cwd: root,
     env: {
       ...process.env,
@@ -66,7 +69,7 @@ export async function startServer(env = {}) {
   server.stderr.on('data', (chunk) => logs.push(chunk.toString()));
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitForHealth(`${baseUrl}/api/v1/healthz`, server, 60);
+    await waitForHealth(`${baseUrl}${health}`, server, 60);
   } catch (error) {
     server.kill('SIGKILL');
     throw new Error(`${error.message}\n${logs.join('')}`);
