@@ -384,6 +384,8 @@ async fn instances_killed_at_random_lose_nothing_and_double_nothing_on_postgres(
     assert_eq!(status, 201, "{created}");
     let schedule_id = created["schedule"]["id"].as_i64().unwrap();
 
+    // Each run its own fire time, as runs started by hand have: a retry is
+    // unique per schedule, fire time and attempt.
     let due = Utc::now();
     for n in 0..DRILL_RUNS {
         let run = NewRun {
@@ -392,7 +394,7 @@ async fn instances_killed_at_random_lose_nothing_and_double_nothing_on_postgres(
             function_version: 1,
             data: json!({ "stdout": format!("drill {n}\n"), "sleepMs": 100 }),
             trigger: Trigger::Manual,
-            scheduled_for: due,
+            scheduled_for: due + chrono::Duration::milliseconds(n as i64),
             attempt: 1,
             due_at: due,
             timeout_ms: 60_000,
