@@ -213,3 +213,42 @@ async fn worker_url_must_be_an_http_url() {
         "WORKER_URL: `ftp://example.com` is not an http or https URL"
     );
 }
+
+#[tokio::test]
+async fn a_module_uploaded_on_a_remote_dashboard_is_registered_on_the_worker() {
+    let (worker, dashboard, _) = worker_and_dashboard().await;
+    let probe = std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../handlers/dist/probe.wasm"),
+    )
+    .unwrap();
+    let path = app::functions::UploadFunction::PATH;
+    let admin = signed_in(&dashboard, ADMIN.0, ADMIN.1).await;
+    world(&worker).await;
+    let ann = signed_in(&dashboard, "ann", PASSWORD).await;
+
+    let refused = ann.upload(path, "module", "probe.wasm", &probe).await;
+    let uploaded = admin.upload(path, "module", "probe.wasm", &probe).await;
+
+    assert_eq!(
+        refused,
+        (
+            StatusCode::FORBIDDEN,
+            r#"{"Forbidden":"only admins may do this"}"#.to_string()
+        )
+    );
+    assert_eq!(
+        uploaded,
+        (
+            StatusCode::OK,
+            r#"{"id":"probe","version":1,"created":true}"#.to_string()
+        )
+    );
+    let function = worker
+        .app
+        .engine()
+        .store()
+        .get_function("probe", 1)
+        .await
+        .unwrap();
+    assert_eq!(function.id, "probe");
+}
