@@ -711,6 +711,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if moved.rows_affected() == 0 {
+            tx.rollback().await?;
             return Ok(None);
         }
         let mut ids = Vec::with_capacity(firing.runs.len());
@@ -879,6 +880,10 @@ impl Store {
                     .scalars(&mut *tx)
                     .await?;
                 if ids.is_empty() {
+                    // Ended now, not whenever the pool gets round to it: an
+                    // open transaction's locks would make the next claims
+                    // skip rows that are free.
+                    tx.rollback().await?;
                     return Ok(Vec::new());
                 }
                 let listed = id_list(&ids);
@@ -1048,6 +1053,7 @@ impl Store {
             }
         };
         if marked.rows_affected() == 0 {
+            tx.rollback().await?;
             return Ok(false);
         }
         self.store_follow_up(&mut tx, follow_up, now).await?;
@@ -1066,27 +1072,8 @@ impl Store {
         finished: &Finished,
         follow_up: &FollowUp,
     ) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let recorded = self
-            .sql(
-                "UPDATE runs SET status = $1, started_at = $2, finished_at = $3, exit_code = $4, \
-             error = $5, lease_until = NULL \
-             WHERE id = $6 AND status = 'running' AND instance_id = $7",
-            )
-            .bind(finished.status.as_str())
-            .bind(ms(finished.started_at))
-            .bind(ms(finished.finished_at))
-            .bind(finished.exit_code)
-            .bind(&finished.error)
-            .bind(run_id)
-            .bind(instance_id)
-            .execute(&mut *tx)
-            .await?;
-        if recorded.rows_affected() == 0 {
-            return Ok(false);
-        }
-        // The streams with output, in one statement: an empty stream is
-        // read back as empty without a row of its own.
+        // The streams with output: an empty stream is read back as empty
+        // without a row of its own.
         let streams: Vec<(Stream, &Output)> = [
             (Stream::Stdout, &finished.stdout),
             (Stream::Stderr, &finished.stderr),
@@ -1094,35 +1081,48 @@ impl Store {
         .into_iter()
         .filter(|(_, output)| output.total_bytes > 0)
         .collect();
+
+        // Most runs end with nothing to follow: then the end is one
+        // statement, with no transaction around it, where the database
+        // allows. PostgreSQL inserts the output from the update's result, so
+        // a run taken meanwhile stores no output either.
+        let nothing_follows = follow_up.runs.is_empty() && follow_up.events.is_empty();
+        if nothing_follows && streams.is_empty() {
+            let recorded = bind_finish(self.sql(FINISH_RUN), run_id, instance_id, finished)
+                .execute(&self.pool)
+                .await?;
+            return Ok(recorded.rows_affected() > 0);
+        }
+        if nothing_follows && self.dialect == Dialect::Postgres {
+            let selects: Vec<String> = (0..streams.len())
+                .map(|i| format!("SELECT id, {} FROM done", output_params(8 + i * 6)))
+                .collect();
+            let sql = format!(
+                "WITH done AS ({FINISH_RUN} RETURNING id) {INSERT_OUTPUT} {}",
+                selects.join(" UNION ALL ")
+            );
+            let query = bind_finish(self.sql(&sql), run_id, instance_id, finished);
+            let recorded = bind_output(query, &streams).execute(&self.pool).await?;
+            return Ok(recorded.rows_affected() > 0);
+        }
+
+        let mut tx = self.pool.begin().await?;
+        let recorded = bind_finish(self.sql(FINISH_RUN), run_id, instance_id, finished)
+            .execute(&mut *tx)
+            .await?;
+        if recorded.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
         if !streams.is_empty() {
             // `($1, $2, … $7)`, then `($1, $8, … $13)`: the run id, then six
             // columns per stream.
             let rows: Vec<String> = (0..streams.len())
-                .map(|i| {
-                    let columns: Vec<String> =
-                        (0..6).map(|k| format!("${}", 2 + i * 6 + k)).collect();
-                    format!("($1, {})", columns.join(", "))
-                })
+                .map(|i| format!("($1, {})", output_params(2 + i * 6)))
                 .collect();
-            let mut insert = self
-                .sql(&format!(
-                    "INSERT INTO run_output (run_id, stream, bytes, \"lines\", total_bytes, \
-                     omitted_bytes, omitted_at) VALUES {}",
-                    rows.join(", ")
-                ))
-                .bind(run_id);
-            for (stream, output) in streams {
-                let lines: Vec<(u64, i64)> =
-                    output.lines.iter().map(|l| (l.offset, ms(l.at))).collect();
-                insert = insert
-                    .bind(stream.as_str())
-                    .bind(&output.bytes)
-                    .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
-                    .bind(output.total_bytes as i64)
-                    .bind(output.omitted_bytes as i64)
-                    .bind(output.omitted_at as i64);
-            }
-            insert.execute(&mut *tx).await?;
+            let sql = format!("{INSERT_OUTPUT} VALUES {}", rows.join(", "));
+            let query = self.sql(&sql).bind(run_id);
+            bind_output(query, &streams).execute(&mut *tx).await?;
         }
         self.store_follow_up(&mut tx, follow_up, finished.finished_at)
             .await?;
@@ -1530,4 +1530,44 @@ fn run_from_row(row: &AnyRow) -> Result<Run> {
 /// Opens the database file inside `dir`, the default location.
 pub fn default_sqlite_path(dir: &Path) -> std::path::PathBuf {
     dir.join("enschedule.sqlite")
+}
+
+/// A run's end, recorded only by the instance that holds it: `$1` to `$7`.
+const FINISH_RUN: &str = "UPDATE runs SET status = $1, started_at = $2, finished_at = $3, \
+     exit_code = $4, error = $5, lease_until = NULL \
+     WHERE id = $6 AND status = 'running' AND instance_id = $7";
+
+const INSERT_OUTPUT: &str = "INSERT INTO run_output (run_id, stream, bytes, \"lines\", \
+     total_bytes, omitted_bytes, omitted_at)";
+
+fn bind_finish(query: Sql, run_id: i64, instance_id: &str, finished: &Finished) -> Sql {
+    query
+        .bind(finished.status.as_str())
+        .bind(ms(finished.started_at))
+        .bind(ms(finished.finished_at))
+        .bind(finished.exit_code)
+        .bind(&finished.error)
+        .bind(run_id)
+        .bind(instance_id)
+}
+
+/// The six parameters of a stream's output row, numbered from `first`.
+fn output_params(first: usize) -> String {
+    let params: Vec<String> = (first..first + 6).map(|n| format!("${n}")).collect();
+    params.join(", ")
+}
+
+/// Binds, for each stream in turn, the six values `output_params` numbers.
+fn bind_output(mut query: Sql, streams: &[(Stream, &Output)]) -> Sql {
+    for (stream, output) in streams {
+        let lines: Vec<(u64, i64)> = output.lines.iter().map(|l| (l.offset, ms(l.at))).collect();
+        query = query
+            .bind(stream.as_str())
+            .bind(&output.bytes)
+            .bind(serde_json::to_string(&lines).unwrap_or_else(|_| "[]".into()))
+            .bind(output.total_bytes as i64)
+            .bind(output.omitted_bytes as i64)
+            .bind(output.omitted_at as i64);
+    }
+    query
 }

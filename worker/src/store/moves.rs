@@ -53,6 +53,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if moved.rows_affected() == 0 {
+            tx.rollback().await?;
             return Ok(false);
         }
         self.insert_event_in(&mut tx, event, now).await?;
