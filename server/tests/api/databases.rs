@@ -376,7 +376,7 @@ async fn instances_killed_at_random_lose_nothing_and_double_nothing_on_postgres(
     assert!(all_up, "not every instance registered");
     let body = json!({
         "functionId": "probe",
-        "data": { "sleepMs": 100 },
+        "data": { "sleepMs": 300 },
         "options": { "title": "Drill", "overlap": "allow", "maxRetries": 3 }
     });
     let url = format!("http://127.0.0.1:{port}/api/v1/schedules");
@@ -392,7 +392,7 @@ async fn instances_killed_at_random_lose_nothing_and_double_nothing_on_postgres(
             schedule_id,
             function_id: "probe".into(),
             function_version: 1,
-            data: json!({ "stdout": format!("drill {n}\n"), "sleepMs": 100 }),
+            data: json!({ "stdout": format!("drill {n}\n"), "sleepMs": 300 }),
             trigger: Trigger::Manual,
             scheduled_for: due + chrono::Duration::milliseconds(n as i64),
             attempt: 1,
@@ -404,17 +404,25 @@ async fn instances_killed_at_random_lose_nothing_and_double_nothing_on_postgres(
         store.insert_run(&run, due).await.unwrap().unwrap();
     }
 
-    // Kill w2 and w3 at moments drawn at random while runs are under way;
-    // w2 comes back under its id, w3 does not.
+    // Kill w2 and w3 at moments drawn at random while each has runs under
+    // way; w2 comes back under its id, w3 does not.
     let mut random = rand::rng();
     let (first, second) = (
-        rand::Rng::random_range(&mut random, 500..1500),
-        rand::Rng::random_range(&mut random, 1500..3000),
+        rand::Rng::random_range(&mut random, 0..400),
+        rand::Rng::random_range(&mut random, 0..400),
     );
-    eprintln!("killing w2 after {first} ms and w3 after {second} ms");
-    tokio::time::sleep(Duration::from_millis(first)).await;
-    instances[1].0.kill().unwrap();
-    instances[1].0.wait().unwrap();
+    eprintln!("killing w2 {first} ms and w3 {second} ms after each is seen running runs");
+    let kill_while_running = async |instance: &mut Process, id: &str, after: u64| {
+        let running = eventually(60, async || {
+            !store.runs_held_by(id).await.unwrap().is_empty()
+        })
+        .await;
+        assert!(running, "{id} never ran a run");
+        tokio::time::sleep(Duration::from_millis(after)).await;
+        instance.0.kill().unwrap();
+        instance.0.wait().unwrap();
+    };
+    kill_while_running(&mut instances[1], "inline@w2", first).await;
     let (file, path) = log("w2-again");
     logs.push(("inline@w2".into(), path));
     instances.push(spawn(
@@ -427,9 +435,7 @@ async fn instances_killed_at_random_lose_nothing_and_double_nothing_on_postgres(
         )
         .env("LEASE_SECONDS", "3"),
     ));
-    tokio::time::sleep(Duration::from_millis(second - first)).await;
-    instances[2].0.kill().unwrap();
-    instances[2].0.wait().unwrap();
+    kill_while_running(&mut instances[2], "inline@w3", second).await;
 
     // Lost attempts are retried after their backoff (30 s).
     let mut counts = Vec::new();
