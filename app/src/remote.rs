@@ -19,6 +19,19 @@ pub const USER_TOKEN_HEADER: &str = "enschedule-user-token";
 /// Where, under the worker's `/api/v1`, server functions are called.
 pub const DASHBOARD_CALLS: &str = "/dashboard";
 
+/// The REST API of the server at `url`: the URL with `/api/v1` added unless
+/// it is there; `None` when it is not an http or https URL.
+pub fn api_base(url: &str) -> Option<String> {
+    let url = url.trim().trim_end_matches('/');
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return None;
+    }
+    Some(match url.ends_with("/api/v1") {
+        true => url.to_string(),
+        false => format!("{url}/api/v1"),
+    })
+}
+
 /// At the top of a server function: when the dashboard fronts a remote
 /// worker, sends the call (the server function's own struct, built from its
 /// arguments) there and returns the worker's answer.
@@ -106,23 +119,14 @@ pub mod ssr {
         /// `url` is the worker's base URL (`/api/v1` is added unless it is
         /// there); `server_key` its `API_KEY`.
         pub fn new(url: &str, server_key: &str) -> Result<RemoteWorker, String> {
-            let parsed = reqwest::Url::parse(url)
+            reqwest::Url::parse(url)
                 .map_err(|error| format!("WORKER_URL: `{url}` is not a URL: {error}"))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(format!("WORKER_URL: `{url}` is not an http or https URL"));
-            }
+            let api = super::api_base(url)
+                .ok_or_else(|| format!("WORKER_URL: `{url}` is not an http or https URL"))?;
             if server_key.is_empty() {
                 return Err("API_KEY: the worker's server key is needed with WORKER_URL".into());
             }
-            let base = url.trim_end_matches('/');
-            let api = match base.ends_with("/api/v1") {
-                true => base.to_string(),
-                false => format!("{base}/api/v1"),
-            };
-            let client = reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(60))
-                .build()
-                .map_err(|error| format!("could not set up an HTTP client: {error}"))?;
+            let client = http_client()?;
             Ok(RemoteWorker {
                 api: api.into(),
                 server_key: server_key.into(),
@@ -266,6 +270,15 @@ pub mod ssr {
                 AppError::Internal
             }
         }
+    }
+
+    /// A client for a server's API; one that never answers must not hold
+    /// a caller forever.
+    pub fn http_client() -> Result<reqwest::Client, String> {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|error| format!("could not set up an HTTP client: {error}"))
     }
 
     fn unreachable(api: &str, error: reqwest::Error) -> AppError {

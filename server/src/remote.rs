@@ -281,15 +281,9 @@ struct Client {
 impl Client {
     fn new(connection: &Connection) -> Result<Client, String> {
         let endpoint = connection.endpoint.trim().trim_end_matches('/');
-        if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-            return Err(format!(
-                "ENSCHEDULE_API_ENDPOINT: `{endpoint}` is not an http:// or https:// URL"
-            ));
-        }
-        let base = match endpoint.ends_with("/api/v1") {
-            true => endpoint.to_string(),
-            false => format!("{endpoint}/api/v1"),
-        };
+        let base = app::remote::api_base(endpoint).ok_or_else(|| {
+            format!("ENSCHEDULE_API_ENDPOINT: `{endpoint}` is not an http:// or https:// URL")
+        })?;
         let key = connection.api_key.trim();
         if key.is_empty() {
             return Err("ENSCHEDULE_API_KEY: is empty".into());
@@ -298,11 +292,7 @@ impl Client {
             true => key.to_string(),
             false => format!("Api-Key {key}"),
         };
-        // A server that never answers must not hold a pipeline forever.
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(60))
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {e}"))?;
+        let http = app::remote::ssr::http_client()?;
         Ok(Client {
             http,
             base,

@@ -42,6 +42,15 @@ pub async fn spawn_app() -> TestApp {
     TestApp { app, data_dir }
 }
 
+/// The titles of a list of schedules, in its order.
+pub fn titles(list: &serde_json::Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].as_str().unwrap())
+        .collect()
+}
+
 /// The server's API key in tests.
 pub const SERVER_KEY: &str = "test-server-key";
 

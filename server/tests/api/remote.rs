@@ -9,21 +9,32 @@ use serde_json::{Value, json};
 use server::startup::RemoteDashboard;
 
 use crate::access::{PASSWORD, world};
-use crate::helpers::{ADMIN, SERVER_KEY, Session, TestApp, config, spawn_app};
+use crate::helpers::{ADMIN, SERVER_KEY, Session, TestApp, config, spawn_app, titles};
 
-/// A worker application serving on a real port, and a remote dashboard in
-/// front of it.
-async fn worker_and_dashboard() -> (TestApp, RemoteDashboard, String) {
+/// A worker application serving on a real port, and its URL.
+async fn serving_worker() -> (TestApp, String) {
     let worker = spawn_app().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(axum::serve(listener, worker.app.router()).into_future());
-    let mut settings = config(worker.data_dir.path());
-    settings.worker_url = Some(url.clone());
-    let dashboard = RemoteDashboard::build(&settings, &url)
+    (worker, url)
+}
+
+/// A worker serving on a real port, and a remote dashboard in front of it.
+async fn worker_and_dashboard() -> (TestApp, RemoteDashboard) {
+    let (worker, url) = serving_worker().await;
+    let dashboard = RemoteDashboard::build(&config(worker.data_dir.path()), &url)
         .await
         .expect("the remote dashboard builds");
-    (worker, dashboard, url)
+    (worker, dashboard)
+}
+
+/// Why a remote dashboard in front of `url` does not start.
+async fn refusal(settings: &server::config::ServeConfig, url: &str) -> String {
+    match RemoteDashboard::build(settings, url).await {
+        Ok(_) => panic!("a remote dashboard started in front of {url}"),
+        Err(error) => format!("{error:#}"),
+    }
 }
 
 async fn signed_in(dashboard: &RemoteDashboard, name: &str, password: &str) -> Session {
@@ -43,18 +54,9 @@ async fn signed_in(dashboard: &RemoteDashboard, name: &str, password: &str) -> S
     session
 }
 
-fn titles(schedules: &Value) -> Vec<&str> {
-    schedules
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["title"].as_str().unwrap())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_remote_dashboard_shows_the_workers_schedules_to_each_user_as_their_rights_allow() {
-    let (worker, dashboard, _) = worker_and_dashboard().await;
+    let (worker, dashboard) = worker_and_dashboard().await;
     let w = world(&worker).await;
     let list = app::schedules::ListSchedules::PATH;
 
@@ -101,7 +103,7 @@ async fn a_remote_dashboard_shows_the_workers_schedules_to_each_user_as_their_ri
 
 #[tokio::test]
 async fn a_remote_dashboard_changes_the_workers_database_for_an_admin() {
-    let (worker, dashboard, _) = worker_and_dashboard().await;
+    let (worker, dashboard) = worker_and_dashboard().await;
     let mut admin = signed_in(&dashboard, ADMIN.0, ADMIN.1).await;
 
     let (status, body) = admin
@@ -123,7 +125,7 @@ async fn a_remote_dashboard_changes_the_workers_database_for_an_admin() {
 
 #[tokio::test]
 async fn signing_in_on_a_remote_dashboard_with_a_wrong_password_is_refused_by_the_worker() {
-    let (_worker, dashboard, _) = worker_and_dashboard().await;
+    let (_worker, dashboard) = worker_and_dashboard().await;
     let mut session = Session::on(dashboard.router());
 
     let (status, body) = session
@@ -144,7 +146,7 @@ async fn signing_in_on_a_remote_dashboard_with_a_wrong_password_is_refused_by_th
 
 #[tokio::test]
 async fn signing_out_of_a_remote_dashboard_revokes_its_token_on_the_worker() {
-    let (worker, dashboard, _) = worker_and_dashboard().await;
+    let (worker, dashboard) = worker_and_dashboard().await;
     let mut admin = signed_in(&dashboard, ADMIN.0, ADMIN.1).await;
     let store = worker.app.engine().store();
     let keys = store.list_api_keys(None).await.unwrap();
@@ -165,7 +167,7 @@ async fn signing_out_of_a_remote_dashboard_revokes_its_token_on_the_worker() {
 
 #[tokio::test]
 async fn signing_out_everywhere_ends_the_remote_dashboards_sessions_too() {
-    let (_worker, dashboard, _) = worker_and_dashboard().await;
+    let (_worker, dashboard) = worker_and_dashboard().await;
     let mut first = signed_in(&dashboard, ADMIN.0, ADMIN.1).await;
     let mut second = signed_in(&dashboard, ADMIN.0, ADMIN.1).await;
 
@@ -180,17 +182,11 @@ async fn signing_out_everywhere_ends_the_remote_dashboards_sessions_too() {
 
 #[tokio::test]
 async fn a_remote_dashboard_will_not_start_with_a_key_the_worker_refuses() {
-    let worker = spawn_app().await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, worker.app.router()).into_future());
+    let (worker, url) = serving_worker().await;
     let mut settings = config(worker.data_dir.path());
     settings.api_key = Some(format!("{SERVER_KEY}-wrong"));
 
-    let error = match RemoteDashboard::build(&settings, &url).await {
-        Ok(_) => panic!("a dashboard started with a wrong key"),
-        Err(error) => format!("{error:#}"),
-    };
+    let error = refusal(&settings, &url).await;
 
     assert_eq!(
         error,
@@ -203,10 +199,7 @@ async fn worker_url_must_be_an_http_url() {
     let data_dir = tempfile::tempdir().unwrap();
     let settings = config(data_dir.path());
 
-    let error = match RemoteDashboard::build(&settings, "ftp://example.com").await {
-        Ok(_) => panic!("a dashboard started in front of an ftp URL"),
-        Err(error) => format!("{error:#}"),
-    };
+    let error = refusal(&settings, "ftp://example.com").await;
 
     assert_eq!(
         error,
@@ -216,7 +209,7 @@ async fn worker_url_must_be_an_http_url() {
 
 #[tokio::test]
 async fn a_module_uploaded_on_a_remote_dashboard_is_registered_on_the_worker() {
-    let (worker, dashboard, _) = worker_and_dashboard().await;
+    let (worker, dashboard) = worker_and_dashboard().await;
     let probe = std::fs::read(
         std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../handlers/dist/probe.wasm"),
     )

@@ -6,7 +6,7 @@ use chrono::Duration;
 use serde_json::{Value, json};
 
 use crate::access::{World, world};
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, spawn_app, titles};
 
 /// The server's key (`helpers::SERVER_KEY`) as an `Authorization` value.
 const SERVER: &str = "Api-Key test-server-key";
@@ -32,15 +32,6 @@ async fn set_up() -> (TestApp, World) {
     let app = spawn_app().await;
     let world = world(&app).await;
     (app, world)
-}
-
-fn titles(page: &Value) -> Vec<&str> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["title"].as_str().unwrap())
-        .collect()
 }
 
 #[tokio::test]
@@ -152,9 +143,9 @@ async fn a_user_key_carries_that_users_rights() {
         )
         .await;
 
-    assert_eq!(titles(&server_list), ["Restricted", "Open"]);
+    assert_eq!(titles(&server_list["items"]), ["Restricted", "Open"]);
     assert_eq!(server_list["total"], 2);
-    assert_eq!(titles(&ann_list), ["Open"]);
+    assert_eq!(titles(&ann_list["items"]), ["Open"]);
     assert_eq!(
         ann_get,
         (
@@ -659,7 +650,7 @@ async fn login_answers_a_token_that_carries_the_users_rights() {
         (token["name"].clone(), token["admin"].clone()),
         (json!("ann"), json!(false))
     );
-    assert_eq!(titles(&schedules), ["Open"]);
+    assert_eq!(titles(&schedules["items"]), ["Open"]);
 }
 
 #[tokio::test]
