@@ -20,16 +20,16 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::Value;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::clock::Clock;
 use crate::manifest::{self, Manifest, ManifestError};
 use crate::model::{
-    CatchUp, EventKind, Function, NewSchedule, Overlap, Run, RunStatus, Schedule, ScheduleStatus,
-    Timing, Trigger,
+    CatchUp, EventKind, NewSchedule, Overlap, Run, RunStatus, Schedule, ScheduleStatus, Timing,
+    Trigger,
 };
-use crate::runtime::{Cancel, Ending, Invocation, Limits, Runtime, RuntimeError};
+use crate::runtime::{Cancel, Ending, Invocation, Limits, Prepared, Runtime, RuntimeError};
 use crate::store::{
     ActiveRuns, CancelRequest, Claimant, Finished, Firing, FollowUp, Lost, NewEvent, NewRun,
     Registered, Store, StoreError,
@@ -198,6 +198,9 @@ pub struct Engine {
     executing: Arc<Mutex<HashMap<i64, Cancel>>>,
     /// Set when shutting down: runs stopped now are released, not cancelled.
     releasing: Arc<AtomicBool>,
+    /// What each function version compiles to. A registered version never
+    /// changes, so after its first run no run reads it from the database.
+    compiled: Arc<Mutex<HashMap<(String, i64), Prepared>>>,
 }
 
 impl Engine {
@@ -218,6 +221,7 @@ impl Engine {
             slots,
             executing: Arc::default(),
             releasing: Arc::default(),
+            compiled: Arc::default(),
         }
     }
 
@@ -720,14 +724,9 @@ impl Engine {
             };
             started.claimed.push(run.id);
             let engine = self.clone();
-            started.executing.spawn(async move {
-                let id = engine.execute(run).await;
-                drop(permit);
-                // A slot is free, and serial runs may be released: claim
-                // more at once.
-                engine.slot_freed.notify_one();
-                id
-            });
+            started
+                .executing
+                .spawn(async move { engine.execute(run, permit).await });
         }
         Ok(started)
     }
@@ -752,11 +751,14 @@ impl Engine {
         'passes: loop {
             // A full pass: cancel requests, lost runs, due schedules, claims.
             let looked_at = self.now();
-            let progressed = match self.start_due().await {
+            // Claims need no second look at once: a claim takes every due
+            // run there is a free slot for, and a run that ends claims more
+            // below. Firing does: a pass fires a bounded number of schedules.
+            let fired = match self.start_due().await {
                 Ok(started) => {
-                    let progressed = !(started.fired.is_empty() && started.claimed.is_empty());
+                    let fired = !started.fired.is_empty();
                     keep_executing(&mut executing, started);
-                    progressed
+                    fired
                 }
                 Err(error) => {
                     tracing::error!(error = %error, "engine step failed");
@@ -764,7 +766,7 @@ impl Engine {
                 }
             };
             let next_pass =
-                tokio::time::Instant::now() + self.sleep_duration(progressed, looked_at).await;
+                tokio::time::Instant::now() + self.sleep_duration(fired, looked_at).await;
             // Until then, a run that ends here only needs its slot filled:
             // claiming is enough, without the rest of a pass.
             loop {
@@ -803,15 +805,16 @@ impl Engine {
 
     /// How long to sleep: until the next due time, at most the poll interval.
     /// Work that is overdue but could not start (no free slot, a serial run
-    /// behind a running one) waits for a run to end, which wakes the loop, or
-    /// for the next poll: it must not spin the loop. Work that came due after
-    /// the pass began (`looked_at`) was not seen yet: another pass at once.
-    async fn sleep_duration(&self, progressed: bool, looked_at: DateTime<Utc>) -> Duration {
+    /// behind a running one) waits for a run to end, which claims it, or for
+    /// the next poll: it must not spin the loop. Work that came due after the
+    /// pass began (`looked_at`) was not seen yet, and a pass that `fired`
+    /// schedules may have left more due: then another pass at once.
+    async fn sleep_duration(&self, fired: bool, looked_at: DateTime<Utc>) -> Duration {
         let poll = self.options.poll_interval;
         match self.store.next_due_at().await {
             Ok(Some(at)) => match (at - self.now()).to_std() {
                 Ok(wait) => wait.min(poll),
-                Err(_overdue) if progressed || at > looked_at => Duration::ZERO,
+                Err(_overdue) if fired || at > looked_at => Duration::ZERO,
                 Err(_overdue) => poll,
             },
             Ok(None) => poll,
@@ -943,7 +946,7 @@ impl Engine {
     /// Executes a claimed run and records its end; returns the run's id.
     /// Failures to record are logged: the lease then expires and the sweeper
     /// marks the run lost, so it is never left running.
-    async fn execute(&self, run: Run) -> i64 {
+    async fn execute(&self, run: Run, slot: OwnedSemaphorePermit) -> i64 {
         let id = run.id;
         // The claim's instant: the task may begin a moment later.
         let started_at = run.started_at.unwrap_or_else(|| self.now());
@@ -952,6 +955,10 @@ impl Engine {
         self.executing().insert(id, cancel.clone());
         let outcome = self.invoke(&run, cancel).await;
         self.executing().remove(&id);
+        // The slot holds back executions, not writes: the next run may start
+        // while this one's end is recorded.
+        drop(slot);
+        self.slot_freed.notify_one();
         if self.releasing.load(Ordering::SeqCst)
             && matches!(&outcome, Ok(o) if o.ending == Ending::Cancelled)
         {
@@ -1016,7 +1023,8 @@ impl Engine {
             .finish_run(id, &self.options.instance_id, &finished, &follow_up)
             .await
         {
-            Ok(true) => {}
+            // A serial run its end releases may start now.
+            Ok(true) => self.slot_freed.notify_one(),
             Ok(false) => tracing::warn!(
                 run.id = id,
                 "the run was taken from this instance (its lease ran out); its end is not recorded"
@@ -1137,11 +1145,9 @@ impl Engine {
         run: &Run,
         cancel: Cancel,
     ) -> Result<crate::runtime::Outcome, EngineError> {
-        let function = self
-            .store
-            .get_function(&run.function_id, run.function_version)
+        let module = self
+            .compiled(&run.function_id, run.function_version)
             .await?;
-        let module = self.load(&function).await?;
         // Only components can make HTTP requests; modules need no grants.
         let allowed_hosts = match module.is_component() {
             true => self.store.http_grants(&run.function_id).await?,
@@ -1161,13 +1167,30 @@ impl Engine {
         Ok(self.runtime.invoke(&module, invocation).await)
     }
 
-    async fn load(&self, function: &Function) -> Result<crate::runtime::Prepared, EngineError> {
-        // Compiled modules are kept by hash; the bytes are read only once.
-        if let Some(module) = self.runtime.cached(&function.module_hash) {
-            return Ok(module);
+    /// The compiled module of a function version: looked up and compiled on
+    /// its first run here, kept for the next.
+    async fn compiled(&self, id: &str, version: i64) -> Result<Prepared, EngineError> {
+        let key = (id.to_string(), version);
+        if let Some(module) = self.compiled_versions().get(&key) {
+            return Ok(module.clone());
         }
-        let bytes = self.store.module_bytes(&function.module_hash).await?;
-        Ok(self.runtime.prepare(&function.module_hash, &bytes)?)
+        let function = self.store.get_function(id, version).await?;
+        let hash = &function.module_hash;
+        // Versions that share a module share its compilation.
+        let module = match self.runtime.cached(hash) {
+            Some(module) => module,
+            None => self
+                .runtime
+                .prepare(hash, &self.store.module_bytes(hash).await?)?,
+        };
+        self.compiled_versions().insert(key, module.clone());
+        Ok(module)
+    }
+
+    fn compiled_versions(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i64), Prepared>> {
+        self.compiled
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn spawn_lease_renewal(&self, run_id: i64) -> tokio::task::JoinHandle<()> {
