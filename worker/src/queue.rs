@@ -90,6 +90,9 @@ const MAX_SCANNED_FIRE_TIMES: usize = 100_000;
 /// starts the serial runs that the previous one released.
 const MAX_TICK_ROUNDS: usize = 1_000;
 
+/// How many claims an instance has under way at once between passes.
+const CLAIMS_IN_FLIGHT: usize = 2;
+
 /// Why the engine refused a request.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -714,19 +717,23 @@ impl Engine {
             claimed: Vec::new(),
             executing: JoinSet::new(),
         };
+        // The slots are taken before the claim, so that claims under way at
+        // the same time never take more runs than there are slots.
         let free = self.slots.available_permits();
         if free == 0 {
             return Ok(started);
         }
+        let Ok(mut reserved) = self.slots.clone().try_acquire_many_owned(free as u32) else {
+            return Ok(started);
+        };
         for run in self.claim(free as i64).await? {
-            let Ok(permit) = self.slots.clone().acquire_owned().await else {
-                break;
-            };
+            // A claim returns at most as many runs as it was given slots.
+            let slot = reserved.split(1).expect("a slot reserved for each run");
             started.claimed.push(run.id);
             let engine = self.clone();
             started
                 .executing
-                .spawn(async move { engine.execute(run, permit).await });
+                .spawn(async move { engine.execute(run, slot).await });
         }
         Ok(started)
     }
@@ -748,6 +755,8 @@ impl Engine {
             async move { store.listen_for_due(wake).await }
         });
         let mut executing = JoinSet::new();
+        // Claims between passes, each for the slots free when it began.
+        let mut claiming = JoinSet::new();
         'passes: loop {
             // A full pass: cancel requests, lost runs, due schedules, claims.
             let looked_at = self.now();
@@ -768,19 +777,27 @@ impl Engine {
             let next_pass =
                 tokio::time::Instant::now() + self.sleep_duration(fired, looked_at).await;
             // Until then, a run that ends here only needs its slot filled:
-            // claiming is enough, without the rest of a pass.
+            // claiming is enough, without the rest of a pass. A claim is a
+            // round trip: another may begin while one is under way, for the
+            // slots freed meanwhile.
             loop {
                 while executing.try_join_next().is_some() {}
                 tokio::select! {
                     _ = &mut stop => break 'passes,
                     _ = tokio::time::sleep_until(next_pass) => break,
                     _ = self.wake.notified() => break,
-                    _ = self.slot_freed.notified() => match self.start_claimed().await {
-                        Ok(started) => keep_executing(&mut executing, started),
-                        Err(error) => tracing::error!(error = %error, "claiming failed"),
-                    },
+                    Some(claimed) = claiming.join_next() => {
+                        keep_claimed(&mut executing, claimed);
+                    }
+                    _ = self.slot_freed.notified(), if claiming.len() < CLAIMS_IN_FLIGHT => {
+                        let engine = self.clone();
+                        claiming.spawn(async move { engine.start_claimed().await });
+                    }
                 }
             }
+        }
+        while let Some(claimed) = claiming.join_next().await {
+            keep_claimed(&mut executing, claimed);
         }
         listener.abort();
         tracing::info!(
@@ -1513,6 +1530,18 @@ fn run_environment(run: &Run) -> Vec<(String, String)> {
 fn keep_executing(executing: &mut JoinSet<()>, started: Started) {
     let mut runs = started.executing;
     executing.spawn(async move { while runs.join_next().await.is_some() {} });
+}
+
+/// Keeps the runs of a claim made between passes executing.
+fn keep_claimed(
+    executing: &mut JoinSet<()>,
+    claimed: Result<Result<Started, EngineError>, tokio::task::JoinError>,
+) {
+    match claimed {
+        Ok(Ok(started)) => keep_executing(executing, started),
+        Ok(Err(error)) => tracing::error!(error = %error, "claiming failed"),
+        Err(error) => tracing::error!(error = %error, "a claim did not finish"),
+    }
 }
 
 /// Parses JSON text given for a schedule's data; the error names the field.
