@@ -774,7 +774,7 @@ impl Engine {
                     false
                 }
             };
-            let next_pass =
+            let mut next_pass =
                 tokio::time::Instant::now() + self.sleep_duration(fired, looked_at).await;
             // Until then, a run that ends here only needs its slot filled:
             // claiming is enough, without the rest of a pass. A claim is a
@@ -787,11 +787,21 @@ impl Engine {
                     _ = tokio::time::sleep_until(next_pass) => break,
                     _ = self.wake.notified() => break,
                     Some(claimed) = claiming.join_next() => {
-                        keep_claimed(&mut executing, claimed);
+                        // Slots left free: the due runs are taken, and the
+                        // next may come due before the next pass.
+                        if let Some(began) = keep_claimed(&mut executing, claimed)
+                            && self.slots.available_permits() > 0
+                        {
+                            next_pass = tokio::time::Instant::now()
+                                + self.sleep_duration(false, began).await;
+                        }
                     }
                     _ = self.slot_freed.notified(), if claiming.len() < CLAIMS_IN_FLIGHT => {
                         let engine = self.clone();
-                        claiming.spawn(async move { engine.start_claimed().await });
+                        claiming.spawn(async move {
+                            let began = engine.now();
+                            (began, engine.start_claimed().await)
+                        });
                     }
                 }
             }
@@ -1532,15 +1542,26 @@ fn keep_executing(executing: &mut JoinSet<()>, started: Started) {
     executing.spawn(async move { while runs.join_next().await.is_some() {} });
 }
 
-/// Keeps the runs of a claim made between passes executing.
-fn keep_claimed(
-    executing: &mut JoinSet<()>,
-    claimed: Result<Result<Started, EngineError>, tokio::task::JoinError>,
-) {
+/// What a claim made between passes answers: when it began, and the runs
+/// it started.
+type Claimed = Result<(DateTime<Utc>, Result<Started, EngineError>), tokio::task::JoinError>;
+
+/// Keeps the runs of a claim made between passes executing; answers when
+/// the claim began, if it went through.
+fn keep_claimed(executing: &mut JoinSet<()>, claimed: Claimed) -> Option<DateTime<Utc>> {
     match claimed {
-        Ok(Ok(started)) => keep_executing(executing, started),
-        Ok(Err(error)) => tracing::error!(error = %error, "claiming failed"),
-        Err(error) => tracing::error!(error = %error, "a claim did not finish"),
+        Ok((began, Ok(started))) => {
+            keep_executing(executing, started);
+            Some(began)
+        }
+        Ok((_, Err(error))) => {
+            tracing::error!(error = %error, "claiming failed");
+            None
+        }
+        Err(error) => {
+            tracing::error!(error = %error, "a claim did not finish");
+            None
+        }
     }
 }
 
