@@ -201,9 +201,10 @@ pub struct Engine {
     executing: Arc<Mutex<HashMap<i64, Cancel>>>,
     /// Set when shutting down: runs stopped now are released, not cancelled.
     releasing: Arc<AtomicBool>,
-    /// What each function version compiles to. A registered version never
-    /// changes, so after its first run no run reads it from the database.
-    compiled: Arc<Mutex<HashMap<(String, i64), Prepared>>>,
+    /// The module hash of each function version run here. A registered
+    /// version never changes, so after its first run no run reads it from
+    /// the database; the runtime keeps the compiled modules by hash.
+    module_hashes: Arc<Mutex<HashMap<(String, i64), String>>>,
 }
 
 impl Engine {
@@ -224,7 +225,7 @@ impl Engine {
             slots,
             executing: Arc::default(),
             releasing: Arc::default(),
-            compiled: Arc::default(),
+            module_hashes: Arc::default(),
         }
     }
 
@@ -1173,7 +1174,7 @@ impl Engine {
         cancel: Cancel,
     ) -> Result<crate::runtime::Outcome, EngineError> {
         let module = self
-            .compiled(&run.function_id, run.function_version)
+            .module_of(&run.function_id, run.function_version)
             .await?;
         // Only components can make HTTP requests; modules need no grants.
         let allowed_hosts = match module.is_component() {
@@ -1194,28 +1195,29 @@ impl Engine {
         Ok(self.runtime.invoke(&module, invocation).await)
     }
 
-    /// The compiled module of a function version: looked up and compiled on
-    /// its first run here, kept for the next.
-    async fn compiled(&self, id: &str, version: i64) -> Result<Prepared, EngineError> {
+    /// The compiled module of a function version: its hash is looked up on
+    /// its first run here, its bytes read and compiled on the first run of
+    /// that hash.
+    async fn module_of(&self, id: &str, version: i64) -> Result<Prepared, EngineError> {
         let key = (id.to_string(), version);
-        if let Some(module) = self.compiled_versions().get(&key) {
-            return Ok(module.clone());
-        }
-        let function = self.store.get_function(id, version).await?;
-        let hash = &function.module_hash;
-        // Versions that share a module share its compilation.
-        let module = match self.runtime.cached(hash) {
-            Some(module) => module,
-            None => self
-                .runtime
-                .prepare(hash, &self.store.module_bytes(hash).await?)?,
+        let known = self.module_hashes().get(&key).cloned();
+        let hash = match known {
+            Some(hash) => hash,
+            None => {
+                let hash = self.store.get_function(id, version).await?.module_hash;
+                self.module_hashes().insert(key, hash.clone());
+                hash
+            }
         };
-        self.compiled_versions().insert(key, module.clone());
-        Ok(module)
+        if let Some(module) = self.runtime.cached(&hash) {
+            return Ok(module);
+        }
+        let bytes = self.store.module_bytes(&hash).await?;
+        Ok(self.runtime.prepare(&hash, &bytes)?)
     }
 
-    fn compiled_versions(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i64), Prepared>> {
-        self.compiled
+    fn module_hashes(&self) -> std::sync::MutexGuard<'_, HashMap<(String, i64), String>> {
+        self.module_hashes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
